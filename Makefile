@@ -1,0 +1,64 @@
+# Boîte — the four doors: run, test, bench, lint.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WEB_WORKERS ?= 3
+export DJANGO_SETTINGS_MODULE := boite.settings
+
+.PHONY: run test bench lint format install migrate demo messages static clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+demo: migrate
+	$(BIN)/python manage.py load_demo --if-empty
+
+messages: install
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV) -v0
+
+static: install
+	$(BIN)/python manage.py collectstatic --no-input -v0
+
+## run: install, migrate SQLite under var/, load the demo networks, serve with the worker
+run: demo messages static
+	@echo "Boîte: http://localhost:$(PORT)/  and  http://caen.localhost:$(PORT)/  (Ctrl-C stops)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py run_huey --quiet & \
+	$(BIN)/gunicorn boite.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_WORKERS) \
+	  --access-logfile - --graceful-timeout 5 & \
+	wait
+
+## lint: ruff (check and format), migrations up to date, Django's checks
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## test: lint, compile the catalogues, then the whole pytest suite
+test: lint messages
+	$(BIN)/python -m playwright --version >/dev/null
+	$(BIN)/pytest
+
+## bench: the performance figures of the issues, printed and saved in var/bench/latest.json
+bench: messages static
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var/staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,106 @@
+"""The one place that decides what a staff member may see and change.
+
+Every staff page, admin class and API endpoint asks `staff_access(user)` and scopes
+its queries with `StaffAccess.scope()`; nothing checks roles inline. The rules:
+
+- a superuser sees everything (the consortium's technical administrators);
+- a network administrator sees everything of their network(s);
+- library staff see the objects of their own library only;
+- the finance role and editors see their network's objects of their own domain
+  (the apps that hold finance and editorial pages decide which with `has_role`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from boite.networks.models import Library, Network, StaffRole
+
+Kind = StaffRole.Kind
+
+
+@dataclass(frozen=True)
+class StaffAccess:
+    user_id: int | None
+    is_superuser: bool = False
+    roles: frozenset[tuple[str, int, int | None]] = field(default_factory=frozenset)
+
+    # -- what the person is -------------------------------------------------
+    @property
+    def is_staff(self) -> bool:
+        return self.is_superuser or bool(self.roles)
+
+    def network_ids(self, *kinds: str) -> frozenset[int]:
+        """Networks where the person holds one of the roles (any role if none given)."""
+        return frozenset(n for k, n, _lib in self.roles if not kinds or k in kinds)
+
+    @property
+    def admin_network_ids(self) -> frozenset[int]:
+        return self.network_ids(Kind.NETWORK_ADMIN)
+
+    @property
+    def library_ids(self) -> frozenset[int]:
+        return frozenset(lib for k, _n, lib in self.roles if k == Kind.LIBRARY_STAFF and lib)
+
+    def has_role(self, kind: str, network: Network | int | None = None) -> bool:
+        if self.is_superuser:
+            return True
+        network_id = network.pk if isinstance(network, Network) else network
+        return any(k == kind and (network_id is None or n == network_id) for k, n, _ in self.roles)
+
+    def is_network_admin(self, network: Network | int | None = None) -> bool:
+        return self.has_role(Kind.NETWORK_ADMIN, network)
+
+    # -- what the person may see --------------------------------------------
+    def networks(self) -> QuerySet[Network]:
+        """Networks the person administers (all for a superuser)."""
+        if self.is_superuser:
+            return Network.objects.all()
+        return Network.objects.filter(pk__in=self.admin_network_ids)
+
+    def libraries(self) -> QuerySet[Library]:
+        """Libraries whose objects the person may manage."""
+        return self.scope(Library.objects.all(), library="pk", network="network")
+
+    def scope(
+        self,
+        queryset: QuerySet,
+        *,
+        library: str | None = "library",
+        network: str | None = "network",
+    ) -> QuerySet:
+        """Keep the rows the person may see.
+
+        `library` and `network` are the lookups from the queryset's model to the library
+        and network that own a row (None when the model has no such owner). A row is
+        visible to the administrators of its network and to the staff of its library.
+        """
+        if self.is_superuser:
+            return queryset
+        allowed = Q(pk__in=[])
+        if network and self.admin_network_ids:
+            allowed |= Q(**{f"{network}__in": self.admin_network_ids})
+        if library and self.library_ids:
+            allowed |= Q(**{f"{library}__in": self.library_ids})
+        return queryset.filter(allowed)
+
+    def can_manage_library(self, library: Library) -> bool:
+        return (
+            self.is_superuser
+            or library.network_id in self.admin_network_ids
+            or library.pk in self.library_ids
+        )
+
+
+def staff_access(user) -> StaffAccess:
+    """The access of a user, read once per request and kept on the user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return StaffAccess(user_id=None)
+    cached = getattr(user, "_staff_access", None)
+    if cached is None:
+        roles = frozenset(user.staff_roles.values_list("kind", "network_id", "library_id"))
+        cached = StaffAccess(user_id=user.pk, is_superuser=user.is_superuser, roles=roles)
+        user._staff_access = cached
+    return cached

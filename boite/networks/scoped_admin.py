@@ -1,0 +1,94 @@
+"""Admin classes that see only what `boite.networks.access` lets the user see.
+
+Every ModelAdmin of the project derives from `ScopedModelAdmin` and declares the
+lookups to the owning library and network and which roles may view, change, add
+and delete; querysets, object pages and foreign-key choices are scoped by the same
+access helper as the staff pages.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from boite.networks.access import StaffAccess, staff_access
+from boite.networks.models import Library, Network, StaffRole
+
+Kind = StaffRole.Kind
+ALL_ROLES = frozenset(Kind.values)
+
+
+class BoiteAdminSite(admin.AdminSite):
+    site_header = _("Boîte — back office")
+    site_title = _("Boîte back office")
+    index_title = _("Administration of the portal")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and staff_access(request.user).is_staff
+
+
+class ScopedModelAdmin(admin.ModelAdmin):
+    scope_library: str | None = "library"
+    scope_network: str | None = "network"
+    view_roles: frozenset[str] = frozenset({Kind.NETWORK_ADMIN})
+    change_roles: frozenset[str] = frozenset({Kind.NETWORK_ADMIN})
+    add_roles: frozenset[str] = frozenset({Kind.NETWORK_ADMIN})
+    delete_roles: frozenset[str] = frozenset({Kind.NETWORK_ADMIN})
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @staticmethod
+    def access(request: HttpRequest) -> StaffAccess:
+        return staff_access(request.user)
+
+    def _has_role(self, request: HttpRequest, roles: frozenset[str]) -> bool:
+        access = self.access(request)
+        return access.is_superuser or any(kind in roles for kind, _n, _l in access.roles)
+
+    def _owns(self, request: HttpRequest, obj) -> bool:
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def get_queryset(self, request: HttpRequest):
+        return self.access(request).scope(
+            super().get_queryset(request), library=self.scope_library, network=self.scope_network
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        roles = self.view_roles | self.change_roles
+        return self._has_role(request, roles) and self._owns(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._has_role(request, self.change_roles) and self._owns(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._has_role(request, self.add_roles)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._has_role(request, self.delete_roles) and self._owns(request, obj)
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj=None) -> dict:
+        readonly = set(self.get_readonly_fields(request, obj))
+        return {k: v for k, v in self.prepopulated_fields.items() if k not in readonly}
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        access = self.access(request)
+        if db_field.related_model is Library:
+            kwargs["queryset"] = access.libraries().select_related("network")
+        elif db_field.related_model is Network and not access.is_superuser:
+            kwargs["queryset"] = Network.objects.filter(pk__in=access.network_ids())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedInline(admin.TabularInline):
+    """An inline shown and editable when its parent page is."""
+
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.related_model is Library:
+            kwargs["queryset"] = staff_access(request.user).libraries()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,69 @@
+"""The portal shell of each network: home page, library directory, legal pages."""
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from boite.networks.models import Library
+
+_LIBRARIES_PER_PAGE = 24
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    member_count = request.network.libraries.members().count()
+    return render(request, "networks/home.html", {"member_count": member_count})
+
+
+@require_GET
+def library_directory(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    libraries = (
+        request.network.libraries.exclude(membership=Library.Membership.LEFT)
+        .select_related("authority")
+        .matching(query)
+        .order_by("authority__name", "name")
+    )
+    page = Paginator(libraries, _LIBRARIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "networks/library_directory.html", {"page": page, "query": query})
+
+
+@require_GET
+def library_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    library = get_object_or_404(
+        request.network.libraries.select_related("authority").exclude(
+            membership=Library.Membership.LEFT
+        ),
+        slug=slug,
+    )
+    return render(request, "networks/library_detail.html", {"library": library})
+
+
+_LEGAL_PAGES = {
+    "legal": "networks/legal_notice.html",
+    "privacy": "networks/privacy.html",
+    "accessibility": "networks/accessibility.html",
+}
+
+
+@require_GET
+def legal_page(request: HttpRequest, page: str) -> HttpResponse:
+    if page not in _LEGAL_PAGES:
+        raise Http404
+    return render(request, _LEGAL_PAGES[page])
+
+
+@require_GET
+def theme_css(request: HttpRequest) -> HttpResponse:
+    """The network's colours as CSS variables, served as a file so that no inline style
+    is needed (the Content-Security-Policy forbids them)."""
+    response = render(request, "networks/theme.css", content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+def register(request: HttpRequest) -> HttpResponse:
+    """« Vous inscrire »: online registration arrives with the patrons app."""
+    return render(request, "networks/register_soon.html")
