@@ -57,6 +57,12 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "boite.networks",
     "boite.catalog",
+    "boite.patrons",
+    "boite.access",
+    "boite.lending",
+    "boite.stats",
+    "boite.finance",
+    "boite.pro",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("boite.catalog.urls")),
+    path("", include("boite.patrons.urls")),
+    path("", include("boite.access.urls")),
+    path("", include("boite.lending.urls")),
+    path("", include("boite.stats.urls")),
+    path("", include("boite.finance.urls")),
+    path("", include("boite.pro.urls")),
     path("", include("boite.networks.urls")),
 ]
 

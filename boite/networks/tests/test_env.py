@@ -9,6 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from boite.lib.env import env_bool, env_choice, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[3]
+# Set by the browser tests for their own process only.
+_NOT_INHERITED = ("DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
 def test_booleans_accept_the_usual_words(monkeypatch):
@@ -46,7 +48,7 @@ def test_lists_and_choices(monkeypatch):
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run manage.py in a fresh process, so that settings are read from this environment."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    environment = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LendingConfig(AppConfig):
+    name = "boite.lending"
+    verbose_name = _("PNB lending")
