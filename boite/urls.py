@@ -4,11 +4,13 @@ from django.urls import include, path
 from django.views.static import serve
 
 from boite import views
+from boite.api import api
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("", include("boite.catalog.urls")),
     path("", include("boite.patrons.urls")),
     path("", include("boite.access.urls")),
