@@ -13,7 +13,10 @@ its queries with `StaffAccess.scope()`; nothing checks roles inline. The rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import wraps
 
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from boite.networks.models import Library, Network, StaffRole
@@ -104,3 +107,29 @@ def staff_access(user) -> StaffAccess:
         cached = StaffAccess(user_id=user.pk, is_superuser=user.is_superuser, roles=roles)
         user._staff_access = cached
     return cached
+
+
+def staff_required(*kinds: str):
+    """Decorator for staff pages: anonymous visitors go to the login page; logged-in
+    people without one of the roles (any role when none is named) get a 403.
+
+    The view still scopes its queries with `staff_access(request.user).scope(...)`:
+    holding a role says nothing about *which* library's objects one may touch.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            access = staff_access(request.user)
+            allowed = access.is_superuser or any(
+                kind in kinds if kinds else True for kind, _n, _l in access.roles
+            )
+            if not allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -50,3 +50,27 @@ def test_scope_follows_a_lookup_to_the_owning_library(
 ):
     roles = staff_access(librarian_bayeux).scope(StaffRole.objects.all())
     assert {r.library for r in roles} == {bayeux_library}
+
+
+def test_staff_required_sends_anonymous_to_login_and_refuses_others(rf, outsider, editor):
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse
+
+    from boite.networks.access import staff_required
+
+    @staff_required(StaffRole.Kind.EDITOR)
+    def view(request):
+        return HttpResponse("ok")
+
+    request = rf.get("/gestion/")
+    request.user = AnonymousUser()
+    assert view(request).status_code == 302
+    request.user = outsider
+    try:
+        view(request)
+        raise AssertionError("the outsider was let in")
+    except PermissionDenied:
+        pass
+    request.user = editor
+    assert view(request).content == b"ok"
