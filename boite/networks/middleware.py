@@ -5,6 +5,7 @@ from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.utils import translation
 
+from boite.lib.language import chosen_language
 from boite.networks.models import Network
 
 # Paths that answer on any host: the load balancer's health check and static files.
@@ -27,8 +28,8 @@ class NetworkMiddleware:
 
 
 def _unknown_host(request: HttpRequest, host: str) -> HttpResponse:
-    # The language middleware has not run yet: answer in the browser's language.
-    translation.activate(translation.get_language_from_request(request))
+    # The language middleware has not run yet: answer in the visitor's chosen language.
+    translation.activate(chosen_language(request))
     response = render(request, "networks/unknown_host.html", {"host": host}, status=404)
     translation.deactivate()
     return response

@@ -140,6 +140,16 @@ def test_search_box_keeps_the_query(client):
     assert 'value="polar"' in page
 
 
-def test_unknown_host_page_uses_the_browser_language(calvados):
-    response = Client(HTTP_HOST="x.localhost", HTTP_ACCEPT_LANGUAGE="en").get("/")
-    assert "Portal not found" in response.content.decode()
+def test_french_is_the_default_whatever_the_browser_says(calvados):
+    browser = Client(HTTP_HOST="localhost", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="fr">' in browser.get("/").content.decode()
+    assert (
+        "Portail introuvable"
+        in Client(HTTP_HOST="x.localhost", HTTP_ACCEPT_LANGUAGE="en").get("/").content.decode()
+    )
+
+
+def test_unknown_host_page_follows_the_chosen_language(calvados):
+    visitor = Client(HTTP_HOST="x.localhost")
+    visitor.cookies["django_language"] = "en"
+    assert "Portal not found" in visitor.get("/").content.decode()
