@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "boite.lib.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "boite.networks.middleware.NetworkMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
