@@ -66,7 +66,7 @@ def test_the_last_place_then_the_waiting_list_then_promotion(
         [librarian_lisieux.email],
         [admin_calvados.email],
     ]
-    assert "Liste d'attente" in mail.outbox[1].subject or "Waiting" in mail.outbox[1].subject
+    assert mail.outbox[1].subject == "Liste d'attente : Formation PNB"
     mail.outbox.clear()
 
     login(client, librarian_bayeux)
