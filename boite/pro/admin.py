@@ -8,6 +8,7 @@ writing roles, as told by the same access helper.
 
 from django.contrib import admin
 
+from boite.networks.models import Library, Network
 from boite.networks.scoped_admin import Kind, ScopedInline, ScopedModelAdmin
 from boite.pro.models import (
     Attachment,
@@ -38,6 +39,15 @@ class ProAdmin(ScopedModelAdmin):
             return queryset
         networks = access.network_ids(*WRITERS)
         return queryset.filter(**{f"{self.network_lookup}__in": networks})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        access = self.access(request)
+        if db_field.related_model is Network and not access.is_superuser:
+            field.queryset = Network.objects.filter(pk__in=access.network_ids(*WRITERS))
+        elif db_field.related_model is Library and not access.is_superuser:
+            field.queryset = Library.objects.filter(network__in=access.network_ids(*WRITERS))
+        return field
 
 
 class AttachmentInline(ScopedInline):

@@ -7,6 +7,7 @@ a reader that shares its cookies); they list what the blog lists to that person.
 from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,7 @@ class PostFeed(Feed):
         return _("%(network)s — professional space") % {"network": network.name}
 
     def link(self, network):
-        return "/pro/"
+        return reverse("pro:index")
 
     def items(self, network):
         return (

@@ -42,6 +42,7 @@ from boite.pro.uploads import kind_of
 
 POSTS_PER_PAGE = 10
 NEWS_PER_PAGE = 12
+LIBRARIES_PER_PAGE = 30
 
 
 # -- files ---------------------------------------------------------------------------
@@ -469,13 +470,16 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @pro_required()
 def directory(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
     roles = StaffRole.objects.filter(user__is_active=True).select_related("user")
     libraries = (
         request.network.libraries.exclude(membership=Library.Membership.LEFT)
+        .matching(query)
         .select_related("authority")
         .prefetch_related(Prefetch("staff_roles", queryset=roles.order_by("user__last_name")))
-        .order_by("name")
+        .order_by("name", "pk")
     )
+    page = Paginator(libraries, LIBRARIES_PER_PAGE).get_page(request.GET.get("page"))
     network_staff = roles.filter(network=request.network, library__isnull=True).order_by(
         "kind", "user__last_name"
     )
@@ -483,7 +487,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pro/directory.html",
-        {"libraries": libraries, "network_staff": network_staff, "contacts": contacts},
+        {"page": page, "query": query, "network_staff": network_staff, "contacts": contacts},
     )
 
 

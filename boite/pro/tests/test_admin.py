@@ -63,3 +63,21 @@ def test_writers_of_the_network_manage_the_rows(request, client, login, rows, mo
     changelist, change = _urls(model, rows[model])
     assert client.get(changelist).context["cl"].result_count == 1
     assert client.get(change).status_code == 200
+
+
+def test_an_editor_only_picks_networks_where_they_write(
+    client, login, editor, caen_network, calvados
+):
+    from boite.networks.models import StaffRole
+
+    StaffRole.objects.create(user=editor, kind=StaffRole.Kind.FINANCE, network=caen_network)
+    login(client, editor)
+    form = client.get(reverse("admin:pro_newsitem_add")).context["adminform"].form
+    assert list(form.fields["network"].queryset) == [calvados]
+    response = client.post(
+        reverse("admin:pro_newsitem_add"),
+        {"network": caen_network.pk, "kind": "news", "title": "Intrus", "slug": "intrus",
+         "summary": "s", "publish_at_0": "2026-01-01", "publish_at_1": "10:00"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert not NewsItem.objects.filter(slug="intrus").exists()

@@ -21,3 +21,10 @@ def test_the_directory_lists_libraries_staff_and_offer_contacts(
     assert "Cafeyn" in page and "presse@example.org" in page
     assert librarian_caen.email not in page  # another network
     assert "Bibliothèque Alexis de Tocqueville" not in page
+
+
+def test_the_directory_finds_a_library(client, login, librarian_lisieux, bayeux_library):
+    login(client, librarian_lisieux)
+    page = client.get(reverse("pro:directory"), {"q": "14400"}).content.decode()
+    assert "Médiathèque de Bayeux" in page
+    assert "Médiathèque André Malraux" not in page
