@@ -1,19 +1,22 @@
 """RSS 2.0 and Atom 1.0 feeds of the blog, for the staff of the portal's network.
 
-The feeds answer to the logged-in session only (they are read in the browser, or by
-a reader that shares its cookies); they list what the blog lists to that person.
+`/pro/flux.rss` and `/pro/flux.atom` answer to the logged-in session. Feed readers
+that cannot log in use the private addresses `/pro/flux/<key>.rss|atom`, whose
+random key (page « My e-mails ») stands for the person and can be renewed at any time.
+Both list the published posts of the network and the shared ones.
 """
 
 from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
-from boite.pro.access import pro_required
-from boite.pro.models import Post
+from boite.pro.access import is_member, pro_required
+from boite.pro.models import Post, Profile
 
 FEED_LENGTH = 30
 
@@ -63,3 +66,27 @@ class AtomPostFeed(PostFeed):
 
 rss = pro_required()(PostFeed())
 atom = pro_required()(AtomPostFeed())
+
+
+def _private(feed):
+    """The feed for readers that cannot log in: the secret key in the address stands for
+    the person, who must still be staff of the portal's network."""
+
+    def view(request, token: str):
+        profile = (
+            Profile.objects.filter(feed_token=token, user__is_active=True)
+            .select_related("user")
+            .first()
+        )
+        if profile is None or not is_member(profile.user, request.network):
+            raise Http404
+        response = feed(request)
+        response["Cache-Control"] = "private, max-age=300"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    return view
+
+
+private_rss = _private(PostFeed())
+private_atom = _private(AtomPostFeed())

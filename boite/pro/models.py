@@ -8,6 +8,8 @@ Unshared content is read only by the staff of its own network.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -139,6 +141,9 @@ class Profile(models.Model):
         help_text=_("Every Monday morning, an e-mail listing the posts of the past week."),
     )
     last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
+    feed_token = models.CharField(
+        _("private feed key"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("professional space profile")
@@ -146,6 +151,12 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    def new_feed_token(self) -> str:
+        """A new secret for the private feed addresses; the old addresses stop working."""
+        self.feed_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["feed_token"])
+        return self.feed_token
 
 
 class Event(models.Model):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -206,11 +207,27 @@ def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     profile, _created = Profile.objects.get_or_create(user=request.user)
     form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and "new_feed_key" in request.POST:
+        profile.new_feed_token()
+        messages.success(
+            request, _("Your private feed addresses are new: the old ones no longer work.")
+        )
+        return redirect("pro:profile")
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your choices are saved."))
         return redirect("pro:profile")
-    return render(request, "pro/profile.html", {"form": form})
+    feeds = {}
+    if profile.feed_token:
+        feeds = {
+            "rss": request.build_absolute_uri(
+                reverse("pro:private_feed_rss", args=[profile.feed_token])
+            ),
+            "atom": request.build_absolute_uri(
+                reverse("pro:private_feed_atom", args=[profile.feed_token])
+            ),
+        }
+    return render(request, "pro/profile.html", {"form": form, "feeds": feeds})
 
 
 # -- events --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from xml.etree import ElementTree
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,3 +124,30 @@ def test_a_person_who_does_not_write_cannot_change_a_post(request, client, login
     assert response.status_code == 403
     post.refresh_from_db()
     assert post.title == "Nouveautés Cafeyn"
+
+
+def test_a_private_feed_address_for_feed_readers(
+    client, login, librarian_lisieux, post, shared_post, caen_client
+):
+    login(client, librarian_lisieux)
+    client.post(reverse("pro:profile"), {"new_feed_key": "1"})
+    token = Profile.objects.get(user=librarian_lisieux).feed_token
+    assert len(token) >= 40
+    assert token in client.get(reverse("pro:profile")).content.decode()
+    reader = Client(HTTP_HOST="localhost")  # no session at all
+    response = reader.get(reverse("pro:private_feed_atom", args=[token]))
+    assert response.status_code == 200
+    assert post.title in response.content.decode()
+    assert reader.get(reverse("pro:private_feed_rss", args=[token])).status_code == 200
+    # The key says who you are, not where you work: on another portal it opens nothing.
+    assert caen_client.get(reverse("pro:private_feed_rss", args=[token])).status_code == 404
+    # A renewed key retires the old address; a guessed one opens nothing.
+    client.post(reverse("pro:profile"), {"new_feed_key": "1"})
+    assert reader.get(reverse("pro:private_feed_rss", args=[token])).status_code == 404
+    assert reader.get(reverse("pro:private_feed_rss", args=["x" * 43])).status_code == 404
+
+
+def test_a_private_feed_stops_when_the_role_goes(client, librarian_lisieux, post):
+    token = Profile.objects.create(user=librarian_lisieux).new_feed_token()
+    librarian_lisieux.staff_roles.all().delete()
+    assert client.get(reverse("pro:private_feed_rss", args=[token])).status_code == 404
