@@ -70,23 +70,35 @@ def cancel(event: Event, user) -> Registration | None:
         had_place = registration.status == Status.REGISTERED
         registration.status = Status.CANCELLED
         registration.save(update_fields=["status", "updated_at"])
-        promoted = None
-        if had_place:
-            taken = event.registrations.filter(status=Status.REGISTERED).count()
-            if taken < event.capacity:
-                promoted = (
-                    event.registrations.filter(status=Status.WAITING)
-                    .select_related("user", "event")
-                    .order_by("created_at", "pk")
-                    .first()
-                )
-                if promoted:
-                    promoted.status = Status.REGISTERED
-                    promoted.save(update_fields=["status", "updated_at"])
         transaction.on_commit(lambda: _notify(registration, "cancelled"))
-        if promoted:
-            transaction.on_commit(lambda: _notify(promoted, "promoted"))
+        if had_place:
+            _promote(event)
     return registration
+
+
+def fill_places(event: Event) -> list[Registration]:
+    """Give the free places to the people waiting (after the capacity was raised).
+    Lowering the capacity never removes anyone already registered."""
+    with transaction.atomic():
+        return _promote(_locked(event))
+
+
+def _promote(event: Event) -> list[Registration]:
+    """Inside a transaction holding the event's lock: the first people waiting take the
+    free places, in the order they asked, and are told by e-mail."""
+    free = event.capacity - event.registrations.filter(status=Status.REGISTERED).count()
+    if free <= 0:
+        return []
+    promoted = list(
+        event.registrations.filter(status=Status.WAITING)
+        .select_related("user", "event")
+        .order_by("created_at", "pk")[:free]
+    )
+    for registration in promoted:
+        registration.status = Status.REGISTERED
+        registration.save(update_fields=["status", "updated_at"])
+        transaction.on_commit(lambda r=registration: _notify(r, "promoted"))
+    return promoted
 
 
 def calendar_file(event: Event, uid_domain: str) -> bytes:

@@ -333,6 +333,7 @@ def event_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         event = form.save(commit=False)
         event.network = request.network
         event.save()
+        event_rules.fill_places(event)
         messages.success(request, _("The event is saved."))
         return redirect(event)
     return render(request, "pro/event_form.html", {"form": form, "event": event})

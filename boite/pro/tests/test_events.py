@@ -201,3 +201,26 @@ def test_a_shared_event_takes_staff_of_the_other_network(caen_client, login, lib
     login(caen_client, librarian_caen)
     caen_client.post(reverse("pro:event_register", args=[event.pk]))
     assert event.registrations.get().user == librarian_caen
+
+
+def test_more_places_go_to_the_people_waiting(
+    client, login, editor, librarian_bayeux, librarian_lisieux, admin_calvados, event, on_commit
+):
+    for person in [librarian_bayeux, librarian_lisieux, admin_calvados]:
+        event_rules.register(event, person)
+    login(client, editor)
+    start = timezone.localtime(event.starts_at)
+    with on_commit(execute=True):
+        client.post(
+            reverse("pro:event_edit", args=[event.pk]),
+            {"kind": event.kind, "title": event.title, "place": event.place, "capacity": "2",
+             "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "published": "on",
+             "ends_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")},
+        )  # fmt: skip
+    statuses = dict(event.registrations.values_list("user__username", "status"))
+    assert statuses == {
+        "biblio.bayeux": Status.REGISTERED,
+        "biblio.lisieux": Status.REGISTERED,
+        "admin.calvados": Status.WAITING,
+    }
+    assert [m.subject for m in mail.outbox] == ["Une place pour vous : Formation PNB"]
