@@ -3,15 +3,16 @@
 import pytest
 from django.urls import reverse
 
-from boite.pro.models import Document, Event, NewsItem, OfferContact, Post, Selection
+from boite.pro.models import Comment, Document, Event, NewsItem, OfferContact, Post, Selection
 
-MODELS = [Post, Event, Document, NewsItem, Selection, OfferContact]
+MODELS = [Post, Comment, Event, Document, NewsItem, Selection, OfferContact]
 
 
 @pytest.fixture
-def rows(post, event, document, news, calvados):
+def rows(post, event, document, news, calvados, librarian_bayeux):
     return {
         Post: post,
+        Comment: Comment.objects.create(post=post, author=librarian_bayeux, body="Merci"),
         Event: event,
         Document: document,
         NewsItem: news,
