@@ -78,7 +78,7 @@ def test_safe_markdown_keeps_its_shape():
     assert 'href="https://www.cafeyn.co"' in html
     assert "<code>code</code>" in html
     image = render_markdown("![La salle](/pro/fichiers/3/?voir=1)")
-    assert '<img src="/pro/fichiers/3/?voir=1" alt="La salle">' in image
+    assert '<img alt="La salle" src="/pro/fichiers/3/?voir=1">' in image
 
 
 def test_a_hostile_post_is_served_harmless(client, login, editor, librarian_bayeux):
