@@ -215,3 +215,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# -- pro (professional space) ------------------------------------------------------------
+# Files uploaded by staff live outside MEDIA_ROOT and are served only by boite.pro views.
+PRO_FILES_ROOT = Path(env_str("PRO_FILES_ROOT", str(VAR_DIR / "pro-files")))
+PRO_MAX_UPLOAD_BYTES = env_int("PRO_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024

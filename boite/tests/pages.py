@@ -12,22 +12,66 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from boite.networks.models import Library
+
+def _first(model: str, key: str = "pk", *, optional: bool = False, **filters):
+    """Arguments naming the first demo object of a model on the departmental portal.
+
+    `optional` is for downloads the demo may lack: they are still checked for
+    anonymous refusal, with an id that names nothing."""
+
+    def example() -> dict:
+        obj = apps.get_model(model).objects.filter(**filters).order_by("pk").first()
+        if obj is None and optional:
+            return {key: 0}
+        assert obj is not None, f"the demo data has no {model} matching {filters}"
+        return {key: getattr(obj, key)}
+
+    return example
 
 
-def _library_slug() -> dict:
-    return {"slug": Library.objects.filter(network__slug="boite-numerique").first().slug}
-
-
-def _category() -> dict:
-    return {"slug": "cinema"}
-
+DEPARTMENT = {"network__slug": "boite-numerique"}
 
 EXAMPLES: dict[str, Callable[[], dict]] = {
-    "networks:library": _library_slug,
-    "catalog:category": _category,
+    "networks:library": _first("networks.Library", "slug", **DEPARTMENT),
+    "catalog:category": lambda: {"slug": "cinema"},
+    "pro:post": _first("pro.Post", **DEPARTMENT),
+    "pro:post_edit": _first("pro.Post", **DEPARTMENT),
+    "pro:attachment_add": _first("pro.Post", **DEPARTMENT),
+    "pro:attachment": _first(
+        "pro.Attachment", optional=True, post__network__slug="boite-numerique"
+    ),
+    "pro:event": _first("pro.Event", **DEPARTMENT),
+    "pro:event_edit": _first("pro.Event", **DEPARTMENT),
+    "pro:event_register": _first("pro.Event", **DEPARTMENT),
+    "pro:event_cancel": _first("pro.Event", **DEPARTMENT),
+    "pro:event_ics": _first("pro.Event", **DEPARTMENT),
+    "pro:event_message": _first("pro.Event", **DEPARTMENT),
+    "pro:document": _first("pro.Document", **DEPARTMENT),
+    "pro:document_version": _first("pro.Document", **DEPARTMENT),
+    "pro:document_download": _first(
+        "pro.DocumentVersion", document__network__slug="boite-numerique"
+    ),
+    "pro:selection": _first("pro.Selection", "slug", **DEPARTMENT),
+    "pro:news_detail": _first("pro.NewsItem", "slug", **DEPARTMENT),
+}
+
+# Pages anyone may open; every other page must refuse an anonymous visitor.
+PUBLIC_PAGES = {
+    "networks:home",
+    "networks:library_directory",
+    "networks:library",
+    "networks:legal_notice",
+    "networks:privacy",
+    "networks:accessibility",
+    "networks:register",
+    "catalog:category",
+    "catalog:search",
+    "pro:news",
+    "pro:news_detail",
+    "pro:selection",
 }
 
 NOT_PAGES: dict[str, str] = {
@@ -37,6 +81,8 @@ NOT_PAGES: dict[str, str] = {
     "api": "JSON API, checked by schemathesis against its OpenAPI",
     "admin": "Django's own admin, audited upstream; staff pages of Boîte live in /gestion/",
     "javascript-catalog": "script",
+    "pro:private_feed_rss": "feed opened by its secret token alone (tested in boite/pro/tests)",
+    "pro:private_feed_atom": "feed opened by its secret token alone (tested in boite/pro/tests)",
 }
 
 
@@ -59,6 +105,11 @@ def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str
 
 def _excluded(name: str) -> bool:
     return any(name == key or name.startswith(f"{key}:") for key in NOT_PAGES)
+
+
+def page_names() -> set[str]:
+    """The names of every page, without building their addresses."""
+    return {name for name, _p in _walk(get_resolver().url_patterns) if not _excluded(name)}
 
 
 def all_pages() -> list[Page]:

@@ -6,19 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from boite.tests.pages import all_pages
-
-PUBLIC_PAGES = {
-    "networks:home",
-    "networks:library_directory",
-    "networks:library",
-    "networks:legal_notice",
-    "networks:privacy",
-    "networks:accessibility",
-    "networks:register",
-    "catalog:category",
-    "catalog:search",
-}
+from boite.tests.pages import PUBLIC_PAGES, all_pages, page_names
 
 
 @pytest.mark.django_db
@@ -28,6 +16,8 @@ def test_every_private_page_refuses_anonymous_visitors():
     wrong = []
     for target in all_pages():
         response = anonymous.get(target.path)
+        if response.status_code == 405:  # an action: try it the way a form sends it
+            response = anonymous.post(target.path)
         if target.name in PUBLIC_PAGES:
             if response.status_code != 200:
                 wrong.append(
@@ -42,6 +32,5 @@ def test_every_private_page_refuses_anonymous_visitors():
     assert not wrong, "\n".join(wrong)
 
 
-def test_public_pages_still_exist(bayeux_library):
-    names = {page.name for page in all_pages()}
-    assert PUBLIC_PAGES - names == set(), "a public page listed here has no URL any more"
+def test_public_pages_still_exist():
+    assert PUBLIC_PAGES - page_names() == set(), "a public page listed here has no URL any more"
