@@ -214,3 +214,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# -- finance: signed agreements and meeting documents are private (served by a staff view);
+# cost per use reads the year's usage counts from this function (boite.finance.usage).
+FINANCE_DOCUMENTS_ROOT = Path(env_str("FINANCE_DOCUMENTS_ROOT", str(VAR_DIR / "private")))
+FINANCE_USAGE_SOURCE = env_str("FINANCE_USAGE_SOURCE", "boite.finance.usage.no_statistics")
