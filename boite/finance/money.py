@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Hashable
 
 CENT = Decimal("0.01")
 
