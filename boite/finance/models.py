@@ -7,6 +7,7 @@ Money is Decimal everywhere; the rounding rules live in `boite.finance.money`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +20,7 @@ from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import LazyObject
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from boite.finance import money
@@ -30,15 +31,29 @@ DOCUMENT_EXTENSIONS = ["pdf", "odt", "docx", "doc", "jpg", "jpeg", "png"]
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
-class _PrivateStorage(LazyObject):
-    """Signed documents are not public: they live outside MEDIA_ROOT and are served by a
-    staff view that checks access (boite.finance.views.document)."""
+@deconstructible
+class PrivateStorage(FileSystemStorage):
+    """Signed documents are not public: they live outside MEDIA_ROOT (setting
+    FINANCE_DOCUMENTS_ROOT, read at each use) and are served by a staff view that checks
+    access (boite.finance.views.document)."""
 
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.FINANCE_DOCUMENTS_ROOT)
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def base_location(self):
+        return settings.FINANCE_DOCUMENTS_ROOT
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
 
 
-private_storage = _PrivateStorage()
+private_storage = PrivateStorage()
 
 
 def validate_document_size(file) -> None:
@@ -49,12 +64,43 @@ def validate_document_size(file) -> None:
         )
 
 
+# What the first bytes of each accepted type look like: the extension alone proves nothing.
+_SIGNATURES = {
+    "pdf": (b"%PDF",),
+    "odt": (b"PK\x03\x04",),
+    "docx": (b"PK\x03\x04",),
+    "doc": (b"\xd0\xcf\x11\xe0",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG",),
+}
+
+
+def validate_document_content(file) -> None:
+    extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
+    if extension not in _SIGNATURES:
+        return  # FileExtensionValidator says so
+    position = file.tell() if hasattr(file, "tell") else 0
+    file.seek(0)
+    head = file.read(8)
+    file.seek(position)
+    if not head.startswith(_SIGNATURES[extension]):
+        raise ValidationError(
+            _("This file is not a real %(type)s document; upload the signed file itself."),
+            params={"type": extension.upper()},
+        )
+
+
 def _document_field(verbose_name, upload_to: str, **kwargs) -> models.FileField:
     return models.FileField(
         verbose_name,
         upload_to=upload_to,
         storage=private_storage,
-        validators=[FileExtensionValidator(DOCUMENT_EXTENSIONS), validate_document_size],
+        validators=[
+            FileExtensionValidator(DOCUMENT_EXTENSIONS),
+            validate_document_size,
+            validate_document_content,
+        ],
         help_text=_("PDF, ODT, Word or a scan (JPEG, PNG), 10 MB at most."),
         **kwargs,
     )
