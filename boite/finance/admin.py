@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from boite.finance import access
@@ -60,7 +62,29 @@ def _scope_choices(db_field, request: HttpRequest, kwargs: dict) -> None:
         kwargs["queryset"] = access.scoped(request.user, related)
 
 
+def _download_link(kind: str, obj, field: str) -> str:
+    if obj is None or not obj.pk or not getattr(obj, field):
+        return "—"
+    return format_html(
+        '<a href="{}">{}</a>', reverse("finance:document", args=[kind, obj.pk]), _("Download")
+    )
+
+
 class FinanceInline(ScopedInline):
+    """Shown and editable to those who may see finance; the parent page is scoped."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return access.may_see_finance(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return access.may_see_finance(request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return access.may_see_finance(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return access.may_see_finance(request.user)
+
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         _scope_choices(db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -114,6 +138,11 @@ class AgreementAdminForm(forms.ModelForm):
 
 class AmendmentInline(FinanceInline):
     model = Amendment
+    readonly_fields = ["download"]
+
+    @admin.display(description=_("signed amendment"))
+    def download(self, obj) -> str:
+        return _download_link("avenant", obj, "document")
 
 
 class SharingKeyInline(FinanceInline):
@@ -139,6 +168,11 @@ class AgreementAdmin(FinanceModelAdmin):
     list_display = ["title", "start", "end"]
     filter_horizontal = ["parties"]
     inlines = [AmendmentInline, SharingKeyInline]
+    readonly_fields = ["download"]
+
+    @admin.display(description=_("signed agreement"))
+    def download(self, obj) -> str:
+        return _download_link("convention", obj, "document")
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -157,6 +191,11 @@ class ContractAdmin(FinanceModelAdmin):
 
 class MeetingDocumentInline(FinanceInline):
     model = MeetingDocument
+    readonly_fields = ["download"]
+
+    @admin.display(description=_("file"))
+    def download(self, obj) -> str:
+        return _download_link("reunion", obj, "file")
 
 
 class DecisionInline(FinanceInline):

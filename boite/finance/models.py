@@ -48,9 +48,9 @@ class PrivateStorage(FileSystemStorage):
     def location(self) -> str:
         return os.path.abspath(self.base_location)
 
-    @property
-    def base_url(self):
-        return None
+    def url(self, name: str | None) -> str:
+        # No public URL: pages link to finance:document, which checks access first.
+        return ""
 
 
 private_storage = PrivateStorage()

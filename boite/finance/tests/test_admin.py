@@ -79,3 +79,49 @@ def test_overlapping_agreement_refused_in_the_back_office(
     assert response.status_code == 200
     assert "chevauche" in response.content.decode()
     assert Agreement.objects.count() == 1
+
+
+def test_agreement_with_documents_in_the_back_office(
+    client, login, finance_officer, agreement, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from boite.finance.models import Amendment
+
+    settings.FINANCE_DOCUMENTS_ROOT = tmp_path
+    agreement.document = SimpleUploadedFile("convention.pdf", b"%PDF-1.4 x")
+    agreement.save()
+    Amendment.objects.create(
+        agreement=agreement,
+        year=2026,
+        financial_terms="x",
+        document=SimpleUploadedFile("avenant.pdf", b"%PDF-1.4 y"),
+    )
+    login(client, finance_officer)
+    page = client.get(f"/admin/finance/agreement/{agreement.pk}/change/").content.decode()
+    assert f"/gestion/finances/documents/convention/{agreement.pk}/" in page
+    assert "/gestion/finances/documents/avenant/" in page
+    assert "/media/" not in page
+
+
+def test_agreement_added_in_the_back_office_gets_a_fifty_fifty_key(
+    client, login, finance_officer, department, urban_community, calvados, caen_network
+):
+    login(client, finance_officer)
+    response = client.post(
+        "/admin/finance/agreement/add/",
+        {
+            "title": "Convention",
+            "purpose": "x",
+            "parties": [department.pk, urban_community.pk],
+            "start": "2026-01-01",
+            "end": "2028-12-31",
+            "amendments-TOTAL_FORMS": "0",
+            "amendments-INITIAL_FORMS": "0",
+            "keys-TOTAL_FORMS": "0",
+            "keys-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    key = Agreement.objects.get().keys.get()
+    assert sorted(key.shares.values_list("percent", flat=True)) == [50, 50]
