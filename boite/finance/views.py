@@ -56,22 +56,22 @@ def _get_for_user(user, model, pk: int):
 # -- Overview ------------------------------------------------------------------------
 
 
+def _home_context(user, campaign_form: CampaignForm) -> dict:
+    contracts = access.scoped(user, Contract)
+    return {
+        "campaigns": access.scoped(user, Campaign).select_related("network"),
+        "agreements": access.scoped(user, Agreement).prefetch_related("parties"),
+        "contract_years": sorted(set(contracts.values_list("year", flat=True)), reverse=True),
+        "committees": access.scoped(user, Committee),
+        "campaign_form": campaign_form,
+    }
+
+
 @finance_staff
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    contracts = access.scoped(user, Contract)
-    return render(
-        request,
-        "finance/home.html",
-        {
-            "campaigns": access.scoped(user, Campaign).select_related("network"),
-            "agreements": access.scoped(user, Agreement).prefetch_related("parties"),
-            "contract_years": sorted(set(contracts.values_list("year", flat=True)), reverse=True),
-            "committees": access.scoped(user, Committee),
-            "campaign_form": CampaignForm(user=user),
-        },
-    )
+    context = _home_context(request.user, CampaignForm(user=request.user))
+    return render(request, "finance/home.html", context)
 
 
 # -- Memberships ---------------------------------------------------------------------
@@ -84,19 +84,8 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         campaign = form.save()
         return redirect("finance:campaign", campaign.pk)
-    user = request.user
-    return render(
-        request,
-        "finance/home.html",
-        {
-            "campaigns": access.scoped(user, Campaign).select_related("network"),
-            "agreements": access.scoped(user, Agreement),
-            "contract_years": [],
-            "committees": access.scoped(user, Committee),
-            "campaign_form": form,
-        },
-        status=400,
-    )
+    context = _home_context(request.user, form)
+    return render(request, "finance/home.html", context, status=400)
 
 
 @finance_staff
