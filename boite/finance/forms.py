@@ -81,7 +81,12 @@ class AgreementForm(AccessibleErrors, forms.Form):
     )
     start = forms.DateField(label=_("Start"), widget=DateInput())
     end = forms.DateField(label=_("End"), widget=DateInput())
-    document = Agreement._meta.get_field("document").formfield(label=_("Signed agreement"))
+    document = forms.FileField(
+        label=_("Signed agreement"),
+        required=False,
+        validators=Agreement._meta.get_field("document").validators,
+        help_text=Agreement._meta.get_field("document").help_text,
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,6 +128,13 @@ class AmendmentForm(AccessibleErrors, forms.ModelForm):
     def __init__(self, *args, agreement: Agreement, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.agreement = agreement
+
+    def clean_year(self) -> int:
+        # The form has no agreement field, so Django skips the (agreement, year) constraint.
+        year = self.cleaned_data["year"]
+        if self.instance.agreement.amendments.filter(year=year).exclude(pk=self.instance.pk):
+            raise ValidationError(_("This agreement already has an amendment for that year."))
+        return year
 
 
 class SharingKeyForm(AccessibleErrors, forms.Form):

@@ -397,3 +397,44 @@ def test_a_committee_of_one_network_is_hidden_from_the_other(client, login, admi
     committee.networks.set([calvados])
     login(client, admin_caen)
     assert client.get(f"/gestion/finances/gouvernance/{committee.pk}/").status_code == 404
+
+
+def test_a_second_amendment_for_the_same_year_is_refused(client, login, finance_officer, agreement):
+    login(client, finance_officer)
+    url = f"/gestion/finances/conventions/{agreement.pk}/"
+    data = {"action": "amendment", "year": 2026, "financial_terms": "Budget"}
+    assert client.post(url, data).status_code == 302
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "déjà un avenant" in response.content.decode()
+    assert agreement.amendments.count() == 1
+
+
+def test_an_agreement_with_a_fake_document_is_refused(
+    client, login, finance_officer, department, urban_community, calvados, caen_network
+):
+    login(client, finance_officer)
+    response = client.post(
+        "/gestion/finances/conventions/nouvelle/",
+        {
+            "title": "Convention",
+            "purpose": "x",
+            "parties": [department.pk, urban_community.pk],
+            "start": "2026-01-01",
+            "end": "2028-12-31",
+            "document": SimpleUploadedFile("convention.exe", b"MZ"),
+        },
+    )
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not Agreement.objects.exists()
+
+
+def test_a_second_campaign_for_the_same_year_is_refused(client, login, finance_officer, campaign):
+    login(client, finance_officer)
+    response = client.post(
+        "/gestion/finances/adhesions/nouvelle/",
+        {"network": campaign.network.pk, "year": 2026, "reference_year": 2022, "rate": "0.15"},
+    )
+    assert response.status_code == 400
+    assert campaign.network.campaigns.count() == 1
