@@ -179,33 +179,42 @@ class Campaign(models.Model):
                 )
                 % {"year": self.reference_year, "names": ", ".join(missing)}
             )
+        today = timezone.localdate()
+        existing = {m.authority_id: m for m in self.memberships.all()}
+        new, refreshed, covered = [], [], {}
+        for authority, libraries in members.items():
+            membership = existing.get(authority.pk)
+            if membership is None:
+                membership = Membership(campaign=self, authority=authority, invited_on=today)
+                new.append(membership)
+            elif membership.state == Membership.State.INVITED:
+                refreshed.append(membership)
+            else:
+                continue  # joined, invoiced, paid or left: an issued call is never recomputed
+            membership.population = populations[authority.pk]
+            membership.rate = self.rate
+            membership.fee = money.fee(membership.population, self.rate)
+            membership.contact_email = membership.contact_email or next(
+                (lib.email for lib in libraries if lib.email), ""
+            )
+            covered[authority.pk] = libraries
+        # In bulk: a department has hundreds of communes.
         with transaction.atomic():
-            count = 0
-            for authority, libraries in members.items():
-                membership, created = Membership.objects.get_or_create(
-                    campaign=self,
-                    authority=authority,
-                    defaults={
-                        "population": populations[authority.pk],
-                        "rate": self.rate,
-                        "fee": money.fee(populations[authority.pk], self.rate),
-                    },
-                )
-                if created or membership.state == Membership.State.INVITED:
-                    membership.population = populations[authority.pk]
-                    membership.rate = self.rate
-                    membership.fee = money.fee(membership.population, membership.rate)
-                    if not membership.contact_email:
-                        membership.contact_email = next(
-                            (lib.email for lib in libraries if lib.email), ""
-                        )
-                    membership.invited_on = membership.invited_on or timezone.localdate()
-                    membership.save()
-                    membership.libraries.set(libraries)
-                    count += 1
+            Membership.objects.bulk_create(new)
+            Membership.objects.bulk_update(
+                refreshed, ["population", "rate", "fee", "contact_email"]
+            )
+            through = Membership.libraries.through
+            touched = [m.pk for m in new + refreshed]
+            through.objects.filter(membership_id__in=touched).delete()
+            through.objects.bulk_create(
+                through(membership_id=m.pk, library_id=lib.pk)
+                for m in new + refreshed
+                for lib in covered[m.authority_id]
+            )
             self.generated_at = timezone.now()
             self.save(update_fields=["generated_at"])
-        return count
+        return len(touched)
 
     def total(self) -> Decimal:
         return self.memberships.exclude(state=Membership.State.LEFT).aggregate(
@@ -379,7 +388,8 @@ class Agreement(models.Model):
         """The keys in force between two days, each with the days it covers. Raises when
         a day of the period has no key."""
         periods: list[tuple[date, date, SharingKey]] = []
-        keys = list(self.keys.order_by("valid_from").prefetch_related("shares__party"))
+        # Sorted here rather than by the database, so that a prefetch of the keys is used.
+        keys = sorted(self.keys.all(), key=lambda k: k.valid_from)
         day = start
         while day <= end:
             current = [k for k in keys if k.valid_from <= day]
@@ -657,14 +667,16 @@ class Balance:
         return self.paid - self.share
 
 
-def balances(contracts) -> list[Balance]:
-    """Per party: what it paid the suppliers against its share of the costs."""
+def balances(contracts, splits: dict[int, list[SplitPart]] | None = None) -> list[Balance]:
+    """Per party: what it paid the suppliers against its share of the costs (`splits`:
+    the contracts' parts when already computed, by contract id)."""
     found: dict[int, Balance] = {}
     for contract in contracts:
         payer = contract.ordering_party
         found.setdefault(payer.pk, Balance(payer, Decimal("0.00"), Decimal("0.00")))
         found[payer.pk].paid += contract.yearly_cost
-        for part in contract.split():
+        parts = splits[contract.pk] if splits is not None else contract.split()
+        for part in parts:
             found.setdefault(part.party.pk, Balance(part.party, Decimal("0.00"), Decimal("0.00")))
             found[part.party.pk].share += part.amount
     return sorted(found.values(), key=lambda b: b.party.name)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,6 +48,7 @@ from boite.lib.mail import send_mail_later
 from boite.networks.access import staff_required
 
 finance_staff = staff_required(*access.FINANCE_ROLES)
+_CALLS_PER_PAGE = 100
 
 
 def _get_for_user(user, model, pk: int):
@@ -100,16 +102,17 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "total": campaign.what_if(form.cleaned_data["rate"]),
         }
     memberships = campaign.memberships.select_related("authority").prefetch_related("libraries")
+    page = Paginator(memberships, _CALLS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "finance/campaign_detail.html",
         {
             "campaign": campaign,
-            "memberships": memberships,
+            "page": page,
             "total": campaign.total(),
+            "states": Membership.State.choices,
             "what_if_form": form,
             "what_if": what_if,
-            "state_form": StateForm(),
         },
     )
 
@@ -402,6 +405,7 @@ def contracts(request: HttpRequest, year: int) -> HttpResponse:
         access.scoped(request.user, Contract)
         .filter(year=year)
         .select_related("ordering_party", "agreement")
+        .prefetch_related("agreement__keys__shares__party")
     )
     usage = usage_counts(year)
     lines = []
@@ -422,8 +426,11 @@ def contracts(request: HttpRequest, year: int) -> HttpResponse:
                 "cost_per_use": cost_per_use(contract.yearly_cost, counts),
             }
         )
-    splittable = [line["contract"] for line in lines if not line["problem"]]
-    rows_balance = balances(splittable)
+    splittable = [line for line in lines if not line["problem"]]
+    rows_balance = balances(
+        [line["contract"] for line in splittable],
+        {line["contract"].pk: line["parts"] for line in splittable},
+    )
     return render(
         request,
         "finance/contracts.html",

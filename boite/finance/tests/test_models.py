@@ -203,3 +203,13 @@ def test_cost_per_use():
 def test_campaign_year_is_unique(campaign):
     with pytest.raises(ValidationError):
         Campaign(network=campaign.network, year=2026, reference_year=2021).validate_constraints()
+
+
+def test_regenerating_refreshes_calls_still_invited(campaign, bayeux_library, communes):
+    campaign.generate()
+    AuthorityPopulation.objects.filter(authority=communes["bayeux"]).update(population=13_001)
+    assert campaign.generate() == 1
+    call = campaign.memberships.get()
+    # 13 001 × 0.15 = 1 950.15
+    assert (call.population, call.fee) == (13_001, Decimal("1950.15"))
+    assert list(call.libraries.all()) == [bayeux_library]
