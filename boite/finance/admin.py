@@ -24,7 +24,7 @@ from boite.finance.models import (
     SharingKey,
     default_shares,
 )
-from boite.networks.models import Network
+from boite.networks.models import Library, Network
 from boite.networks.scoped_admin import Kind, ScopedInline, ScopedModelAdmin
 
 FINANCE = frozenset({Kind.FINANCE, Kind.NETWORK_ADMIN})
@@ -50,6 +50,8 @@ class FinanceModelAdmin(ScopedModelAdmin):
     def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
         if db_field.related_model is Network:
             kwargs["queryset"] = access.scope(request.user, Network.objects.all(), "pk")
+        elif db_field.related_model is Library:
+            kwargs["queryset"] = access.scope(request.user, Library.objects.all(), "network")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 

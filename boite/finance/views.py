@@ -375,6 +375,9 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "agreement": agreement,
             "keys": keys,
             "amendments": agreement.amendments.all(),
+            "contract_years": sorted(
+                set(agreement.contracts.values_list("year", flat=True)), reverse=True
+            ),
             "amendment_form": amendment_form,
             "key_form": key_form,
             "today": timezone.localdate(),

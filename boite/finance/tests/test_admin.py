@@ -125,3 +125,13 @@ def test_agreement_added_in_the_back_office_gets_a_fifty_fifty_key(
     assert response.status_code == 302
     key = Agreement.objects.get().keys.get()
     assert sorted(key.shares.values_list("percent", flat=True)) == [50, 50]
+
+
+def test_membership_offers_only_the_libraries_of_the_users_networks(
+    client, login, admin_calvados, generated, caen_library
+):
+    login(client, admin_calvados)
+    call = generated.memberships.get()
+    page = client.get(f"/admin/finance/membership/{call.pk}/change/").content.decode()
+    assert "Médiathèque de Bayeux" in page
+    assert "Tocqueville" not in page
