@@ -95,8 +95,10 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _get_for_user(request.user, Campaign, pk)
     what_if = None
-    form = WhatIfForm(request.GET or None, initial={"rate": campaign.rate})
-    if request.GET and form.is_valid():
+    form = WhatIfForm(
+        request.GET if "rate" in request.GET else None, initial={"rate": campaign.rate}
+    )
+    if form.is_valid():
         what_if = {
             "rate": form.cleaned_data["rate"],
             "total": campaign.what_if(form.cleaned_data["rate"]),
@@ -293,7 +295,7 @@ def membership_letter_odt(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def what_if(request: HttpRequest) -> HttpResponse:
     """The total of each network's campaign of a year at another rate."""
-    form = WhatIfForm(request.GET or None)
+    form = WhatIfForm(request.GET if "rate" in request.GET else None)
     campaigns = access.scoped(request.user, Campaign).select_related("network")
     year = request.GET.get("year", "")
     years = sorted(set(campaigns.values_list("year", flat=True)), reverse=True)

@@ -438,3 +438,14 @@ def test_a_second_campaign_for_the_same_year_is_refused(client, login, finance_o
     )
     assert response.status_code == 400
     assert campaign.network.campaigns.count() == 1
+
+
+def test_paging_the_calls_does_not_complain_about_the_what_if(
+    client, login, finance_officer, generated
+):
+    login(client, finance_officer)
+    page = client.get(f"/gestion/finances/adhesions/{generated.pk}/?page=1").content.decode()
+    assert 'aria-invalid="true"' not in page
+    assert "Bayeux" in page
+    page = client.get(f"/gestion/finances/adhesions/{generated.pk}/?rate=abc").content.decode()
+    assert 'aria-invalid="true"' in page
