@@ -220,3 +220,8 @@ LOGGING = {
 # Files uploaded by staff live outside MEDIA_ROOT and are served only by boite.pro views.
 PRO_FILES_ROOT = Path(env_str("PRO_FILES_ROOT", str(VAR_DIR / "pro-files")))
 PRO_MAX_UPLOAD_BYTES = env_int("PRO_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024
+
+# -- finance: signed agreements and meeting documents are private (served by a staff view);
+# cost per use reads the year's usage counts from this function (boite.finance.usage).
+FINANCE_DOCUMENTS_ROOT = Path(env_str("FINANCE_DOCUMENTS_ROOT", str(VAR_DIR / "private")))
+FINANCE_USAGE_SOURCE = env_str("FINANCE_USAGE_SOURCE", "boite.finance.usage.no_statistics")

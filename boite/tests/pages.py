@@ -55,6 +55,25 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
         "pro.DocumentVersion", document__network__slug="boite-numerique"
     ),
     "pro:selection": _first("pro.Selection", "slug", **DEPARTMENT),
+    **{
+        f"finance:{name}": _first("finance.Campaign", **DEPARTMENT)
+        for name in [
+            "campaign",
+            "campaign_generate",
+            "campaign_csv",
+            "campaign_xlsx",
+            "campaign_remind",
+        ]
+    },
+    **{
+        f"finance:{name}": _first("finance.Membership", campaign__network__slug="boite-numerique")
+        for name in ["membership_state", "letter", "letter_odt"]
+    },
+    "finance:agreement": _first("finance.Agreement"),
+    "finance:contracts": lambda: {"year": 2026},
+    "finance:committee": _first("finance.Committee"),
+    "finance:meeting": _first("finance.Meeting"),
+    "finance:document": lambda: {"kind": "convention", "pk": _first("finance.Agreement")()["pk"]},
     "pro:news_detail": _first("pro.NewsItem", "slug", **DEPARTMENT),
 }
 
