@@ -82,6 +82,10 @@ class StaffAccess:
         """
         if self.is_superuser:
             return queryset
+        if library is None and network is None:
+            # Shared rows (local authorities…): no owner to scope by; the caller has
+            # already checked the role.
+            return queryset if self.is_staff else queryset.none()
         allowed = Q(pk__in=[])
         if network and self.admin_network_ids:
             allowed |= Q(**{f"{network}__in": self.admin_network_ids})

@@ -16,7 +16,12 @@ from boite.networks.scoped_admin import Kind, ScopedInline, ScopedModelAdmin
 
 
 class NetworkHostInline(ScopedInline):
+    """Host names route requests to portals: only the superuser changes them."""
+
     model = NetworkHost
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(Network)

@@ -84,9 +84,29 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
 
 class ScopedInline(admin.TabularInline):
-    """An inline shown and editable when its parent page is."""
+    """An inline shown and editable when its parent page is: it asks the parent's admin,
+    so the roles of the page decide, not Django's per-model permissions."""
 
     extra = 0
+
+    def _parent_admin(self) -> admin.ModelAdmin | None:
+        return self.admin_site._registry.get(self.parent_model)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        parent = self._parent_admin()
+        return bool(parent) and (
+            parent.has_view_permission(request, obj) or parent.has_change_permission(request, obj)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        parent = self._parent_admin()
+        return bool(parent) and parent.has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.related_model is Library:

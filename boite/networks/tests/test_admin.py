@@ -145,3 +145,19 @@ def test_network_admin_edits_branding_of_own_network(client, login, admin_calvad
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Network.objects.get(pk=calvados.pk).tagline == "Nouveau"
+
+
+def test_network_admin_sees_host_names_but_cannot_change_them(
+    client, login, admin_calvados, calvados
+):
+    login(client, admin_calvados)
+    page = client.get(f"/admin/networks/network/{calvados.pk}/change/").content.decode()
+    assert "localhost" in page
+    assert 'name="hosts-0-host"' not in page  # shown, not editable
+
+
+def test_finance_edits_populations_inline(client, login, finance_officer, communes):
+    login(client, finance_officer)
+    page = client.get(f"/admin/networks/authority/{communes['bayeux'].pk}/change/")
+    assert page.status_code == 200
+    assert 'name="populations-0-population"' in page.content.decode()
