@@ -62,8 +62,3 @@ def theme_css(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=300"
     return response
 
-
-@require_GET
-def register(request: HttpRequest) -> HttpResponse:
-    """« Vous inscrire »: online registration arrives with the patrons app."""
-    return render(request, "networks/register_soon.html")
