@@ -61,4 +61,3 @@ def theme_css(request: HttpRequest) -> HttpResponse:
     response = render(request, "networks/theme.css", content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     return response
-

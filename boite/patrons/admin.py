@@ -25,8 +25,16 @@ class PatronAdmin(ScopedModelAdmin):
     search_fields = ["search_text"]
     list_select_related = ["user", "home_library"]
     raw_id_fields = ["user"]
-    readonly_fields = ["user", "network", "pseudonym", "registered_at", "consent_at",
-                       "email_confirmed_at", "validated_at", "erased_at"]
+    readonly_fields = [
+        "user",
+        "network",
+        "pseudonym",
+        "registered_at",
+        "consent_at",
+        "email_confirmed_at",
+        "validated_at",
+        "erased_at",
+    ]
     inlines = [PatronEventInline]
 
 

@@ -28,16 +28,42 @@ MAX_BYTES = 20 * 1024 * 1024
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y%m%d", "%d.%m.%Y")
 
 COLUMNS = {
-    "card": {"cardnumber", "carte", "numerodecarte", "ncarte", "nocarte", "numerocarte",
-             "barcode", "codebarre", "numerolecteur", "nlecteur"},
+    "card": {
+        "cardnumber",
+        "carte",
+        "numerodecarte",
+        "ncarte",
+        "nocarte",
+        "numerocarte",
+        "barcode",
+        "codebarre",
+        "numerolecteur",
+        "nlecteur",
+    },
     "last_name": {"nom", "surname", "lastname", "nomdefamille"},
     "first_name": {"prenom", "firstname"},
-    "birth_date": {"datedenaissance", "datenaissance", "naissance", "dateofbirth",
-                   "birthdate", "dob"},
+    "birth_date": {
+        "datedenaissance",
+        "datenaissance",
+        "naissance",
+        "dateofbirth",
+        "birthdate",
+        "dob",
+    },
     "email": {"email", "courriel", "mail", "adressemail", "emailaddress", "adressecourriel"},
-    "expires_on": {"finabonnement", "findabonnement", "datefinabonnement", "dateexpiry",
-                   "expiry", "expirydate", "datefin", "finvalidite", "subscriptionend",
-                   "datedefinabonnement", "expiration"},
+    "expires_on": {
+        "finabonnement",
+        "findabonnement",
+        "datefinabonnement",
+        "dateexpiry",
+        "expiry",
+        "expirydate",
+        "datefin",
+        "finvalidite",
+        "subscriptionend",
+        "datedefinabonnement",
+        "expiration",
+    },
     "library": {"bibliotheque", "branchcode", "library", "site", "codebibliotheque"},
 }
 REQUIRED = ("card", "last_name", "first_name", "expires_on")
@@ -126,11 +152,14 @@ def _read(text: str) -> tuple[dict[str, int], list[str], list[tuple[int, list[st
                 "expires_on": _("end of subscription"),
             }
             raise ImportFileError(
-                _("Missing columns: %(columns)s.") % {"columns": ", ".join(names[m] for m in missing)}
+                _("Missing columns: %(columns)s.")
+                % {"columns": ", ".join(names[m] for m in missing)}
             )
         rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as error:
-        raise ImportFileError(_("The file is not valid CSV: %(error)s.") % {"error": error}) from None
+        raise ImportFileError(
+            _("The file is not valid CSV: %(error)s.") % {"error": error}
+        ) from None
     return columns, header, rows
 
 
@@ -150,7 +179,9 @@ def plan(text: str, library: Library) -> Plan:
     today = timezone.localdate()
     existing = {
         p.card_number: p
-        for p in Patron.objects.filter(network=network).exclude(card_number="").select_related("user")
+        for p in Patron.objects.filter(network=network)
+        .exclude(card_number="")
+        .select_related("user")
     }
     emails = {
         email.casefold(): pk
@@ -162,6 +193,7 @@ def plan(text: str, library: Library) -> Plan:
     seen_cards: set[str] = set()
     rows: list[Row] = []
     for line, cells in raw_rows:
+
         def cell(column: str, cells=cells) -> str:
             index = columns.get(column)
             return cells[index].strip() if index is not None and index < len(cells) else ""
@@ -208,7 +240,9 @@ def plan(text: str, library: Library) -> Plan:
             "email": email,
             "birth_date": birth_date,
             "expires_on": expires_on,
-            "state": Patron.State.ACTIVE if expires_on and expires_on >= today else Patron.State.EXPIRED,
+            "state": Patron.State.ACTIVE
+            if expires_on and expires_on >= today
+            else Patron.State.EXPIRED,
         }
         row.patron = patron
         if errors:
@@ -265,11 +299,15 @@ def apply(text: str, library: Library, *, actor) -> Plan:
             if user is None:
                 continue
             user.first_name, user.last_name, user.email = (
-                v["first_name"], v["last_name"], v["email"],
+                v["first_name"],
+                v["last_name"],
+                v["email"],
             )
             user.save(update_fields=["first_name", "last_name", "email"])
             patron.birth_date, patron.expires_on, patron.state = (
-                v["birth_date"], v["expires_on"], v["state"],
+                v["birth_date"],
+                v["expires_on"],
+                v["state"],
             )
             patron.validated_at = patron.validated_at or now
             patron.save()

@@ -36,9 +36,7 @@ class PatronRules(models.Model):
     validity_days = models.PositiveSmallIntegerField(
         _("length of a validated registration (days)"), default=365
     )
-    reminder_days = models.PositiveSmallIntegerField(
-        _("reminder before expiry (days)"), default=15
-    )
+    reminder_days = models.PositiveSmallIntegerField(_("reminder before expiry (days)"), default=15)
     anonymise_after_months = models.PositiveSmallIntegerField(
         _("anonymise accounts expired for (months)"), default=24
     )
@@ -198,9 +196,7 @@ class Patron(models.Model):
             return str(_("Please confirm your e-mail address: follow the link we sent you."))
         if self.state in (state.TRIAL, state.AWAITING):
             return str(
-                _(
-                    "Your trial is over: visit %(library)s to validate your registration."
-                )
+                _("Your trial is over: visit %(library)s to validate your registration.")
                 % {"library": library}
             )
         if self.state in (state.ACTIVE, state.EXPIRED):

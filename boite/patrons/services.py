@@ -298,7 +298,9 @@ def anonymise_expired(today: date | None = None) -> int:
 def _rules_values(field: str) -> list[tuple[int, int]]:
     default = PatronRules._meta.get_field(field).default
     configured = dict(PatronRules.objects.values_list("network_id", field))
-    return [(pk, configured.get(pk, default)) for pk in Network.objects.values_list("pk", flat=True)]
+    return [
+        (pk, configured.get(pk, default)) for pk in Network.objects.values_list("pk", flat=True)
+    ]
 
 
 def _reminder_days() -> list[tuple[int, int]]:
@@ -307,4 +309,3 @@ def _reminder_days() -> list[tuple[int, int]]:
 
 def _anonymise_months() -> list[tuple[int, int]]:
     return _rules_values("anonymise_after_months")
-

@@ -101,7 +101,9 @@ def _done(request, patron: Patron, text: str) -> HttpResponse:
 
 
 def _invalid(request, patron: Patron, **forms) -> HttpResponse:
-    return render(request, "patrons/staff/detail.html", _detail_context(patron, **forms), status=400)
+    return render(
+        request, "patrons/staff/detail.html", _detail_context(patron, **forms), status=400
+    )
 
 
 @staff_required(*ROLES)
@@ -149,7 +151,9 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("patrons:staff_detail", pk=patron.pk)
     if not form.is_valid():
         return _invalid(request, patron, renew_form=form)
-    services.renew(patron, expires_on=form.cleaned_data["expires_on"], actor=request.user, request=request)
+    services.renew(
+        patron, expires_on=form.cleaned_data["expires_on"], actor=request.user, request=request
+    )
     return _done(request, patron, _("The registration is renewed."))
 
 
@@ -160,7 +164,9 @@ def suspend(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST, prefix="suspend")
     if not form.is_valid():
         return _invalid(request, patron, suspend_form=form)
-    services.suspend(patron, reason=form.cleaned_data["reason"], actor=request.user, request=request)
+    services.suspend(
+        patron, reason=form.cleaned_data["reason"], actor=request.user, request=request
+    )
     return _done(request, patron, _("The access is suspended."))
 
 
@@ -185,10 +191,16 @@ def change_library(request: HttpRequest, pk: int) -> HttpResponse:
     services.change_library(
         patron, library=form.cleaned_data["library"], actor=request.user, request=request
     )
-    messages.success(request, _("The patron now belongs to %(library)s.") % {
-        "library": form.cleaned_data["library"].name
-    })
-    if staff_access(request.user).scope(Patron.objects.filter(pk=patron.pk), library="home_library").exists():
+    messages.success(
+        request,
+        _("The patron now belongs to %(library)s.")
+        % {"library": form.cleaned_data["library"].name},
+    )
+    if (
+        staff_access(request.user)
+        .scope(Patron.objects.filter(pk=patron.pk), library="home_library")
+        .exists()
+    ):
         return redirect("patrons:staff_detail", pk=patron.pk)
     return redirect("patrons:staff_queue")
 
@@ -201,15 +213,30 @@ def export(request: HttpRequest) -> HttpResponse:
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";")
     writer.writerow(
-        [_("Card number"), _("Last name"), _("First name"), _("E-mail"), _("Birth date"),
-         _("Library"), _("State"), _("Valid until")]
+        [
+            _("Card number"),
+            _("Last name"),
+            _("First name"),
+            _("E-mail"),
+            _("Birth date"),
+            _("Library"),
+            _("State"),
+            _("Valid until"),
+        ]
     )
     rows = scoped_patrons(request).select_related("user", "home_library").order_by("pk")
     for p in rows.iterator(chunk_size=2000):
         writer.writerow(
-            [p.card_number, p.user.last_name if p.user else "", p.user.first_name if p.user else "",
-             p.email, p.birth_date or "", p.home_library.name, p.get_state_display(),
-             p.expires_on or ""]
+            [
+                p.card_number,
+                p.user.last_name if p.user else "",
+                p.user.first_name if p.user else "",
+                p.email,
+                p.birth_date or "",
+                p.home_library.name,
+                p.get_state_display(),
+                p.expires_on or "",
+            ]
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
@@ -253,7 +280,10 @@ def _apply_import(request: HttpRequest, libraries) -> HttpResponse:
         return redirect("patrons:staff_import")
     messages.success(
         request,
-        _("Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
-          "%(errors)d rows refused.") % result.counts(),
+        _(
+            "Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+            "%(errors)d rows refused."
+        )
+        % result.counts(),
     )
     return redirect("patrons:staff_queue")

@@ -71,7 +71,9 @@ def register(request: HttpRequest) -> HttpResponse:
             # Answer as if all went well: the bot learns nothing.
             return redirect("patrons:registered")
         if throttle.rate_limited(request, "register", _registrations_per_hour(), 3600):
-            messages.error(request, _("Too many registrations from your connection: try again in an hour."))
+            messages.error(
+                request, _("Too many registrations from your connection: try again in an hour.")
+            )
         elif form.is_valid():
             data = form.cleaned_data
             services.register(

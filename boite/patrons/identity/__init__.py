@@ -17,9 +17,7 @@ from boite.networks.models import Network
 class IdentityUnavailable(Exception):
     """The source cannot answer now (unreachable, slow, nonsense): never a login."""
 
-    message = _(
-        "The library system is unavailable (service indisponible): please try again later."
-    )
+    message = _("The library system is unavailable (service indisponible): please try again later.")
 
 
 class LoginRefused(Exception):

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from boite.networks.models import Library, Network, User
+from boite.networks.models import Network, User
 from boite.patrons.identity import IdentityUnavailable, LoginRefused
 from boite.patrons.models import Patron, PatronEvent, PatronRules
 
@@ -271,7 +271,9 @@ class Sip2Source:
         elif library is not None:
             patron.home_library = library
         if patron.state != Patron.State.SUSPENDED:
-            expired = status.blocked or (status.expires_on is not None and status.expires_on < today)
+            expired = status.blocked or (
+                status.expires_on is not None and status.expires_on < today
+            )
             patron.state = Patron.State.EXPIRED if expired else Patron.State.ACTIVE
         patron.expires_on = status.expires_on
         patron.save()
