@@ -262,3 +262,33 @@ def test_export_has_own_patrons(bayeux_staff, pending, patron_caen):
 
 def test_staff_menu_has_the_patrons_entry(bayeux_staff):
     assert 'href="/gestion/usagers/"' in bayeux_staff.get("/gestion/usagers/").content.decode()
+
+
+def test_history_shows_events_without_an_actor(bayeux_staff, pending):
+    pending.log(PatronEvent.Kind.REGISTERED)
+    page = bayeux_staff.get(f"/gestion/usagers/{pending.pk}/").content.decode()
+    assert "inscription en ligne" in page and "<caption>Historique</caption>" in page
+
+
+def test_patron_rules_admin_is_the_networks_own(login, admin_caen, admin_calvados, calvados):
+    from boite.patrons.models import PatronRules
+
+    rules = PatronRules.objects.create(network=calvados, trial_days=21)
+    url = f"/admin/patrons/patronrules/{rules.pk}/change/"
+    other = login(Client(HTTP_HOST="localhost"), admin_caen)
+    assert other.get(url).status_code in (302, 404)
+    own = login(Client(HTTP_HOST="localhost"), admin_calvados)
+    assert own.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["librarian_bayeux", "outsider"])
+def test_librarians_and_outsiders_cannot_change_patron_rules(request, who, calvados):
+    from boite.patrons.models import PatronRules
+
+    rules = PatronRules.objects.create(network=calvados)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(request.getfixturevalue(who))
+    response = client.post(f"/admin/patrons/patronrules/{rules.pk}/change/", {"trial_days": 99})
+    assert response.status_code in (302, 403, 404)
+    rules.refresh_from_db()
+    assert rules.trial_days == 21
