@@ -68,7 +68,7 @@ def test_register_try_be_validated_download_and_delete(
     # Download my data, then delete my account.
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger mes données (JSON)").click()
-    data = json.loads(open(download.value.path(), encoding="utf-8").read())
+    data = json.loads(download.value.path().read_text(encoding="utf-8"))
     assert data["email"] == "jeanne.leroy@example.org" and data["card_number"] == "BAY-2026-001"
     page.get_by_role("link", name="Supprimer mon compte").click()
     page.get_by_label("Votre mot de passe, pour confirmer").fill(PATRON_PASSWORD)
