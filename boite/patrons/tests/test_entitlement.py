@@ -71,3 +71,17 @@ def test_card_number_is_unique_per_network(bayeux_library, lisieux_library, caen
     make_patron(lisieux_library, card_number="")  # empty cards don't collide
     with pytest.raises(IntegrityError), transaction.atomic():
         make_patron(lisieux_library, card_number="X1")
+
+
+def test_demo_loads_patrons_in_every_state_once(bayeux_library, caen_library):
+    import io
+
+    from boite.patrons import demo
+
+    demo.load(io.StringIO())
+    states = set(Patron.objects.values_list("state", flat=True))
+    assert {State.ACTIVE, State.TRIAL}.issubset(states)
+    count = Patron.objects.count()
+    assert count == 2 * demo.PATRONS_PER_LIBRARY + 1  # the Caen demo library slug differs
+    demo.load(io.StringIO())
+    assert Patron.objects.count() == count
