@@ -20,7 +20,7 @@ ARGON2 = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 REGISTRATIONS = 40
 LOGINS = 40
 PENDING = 10_000
-PASSWORD = "une phrase de passe solide"
+PASSWORD = "une phrase de passe solide"  # noqa: S105 — a benchmark account
 
 
 def _registration(library: Library, n: int) -> dict:

@@ -65,7 +65,7 @@ def load(stdout) -> None:
     if Patron.objects.filter(user__email__endswith="@demo.example").exists():
         stdout.write("patrons: already loaded")
         return
-    rng = random.Random(4)
+    rng = random.Random(4)  # noqa: S311 — reproducible demo data, not a secret
     today = timezone.localdate()
     for network in Network.objects.all():
         PatronRules.objects.get_or_create(network=network)

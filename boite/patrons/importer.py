@@ -244,6 +244,8 @@ def plan(text: str, library: Library) -> Plan:
             if expires_on and expires_on >= today
             else Patron.State.EXPIRED,
         }
+        if patron is not None and patron.state in (Patron.State.SUSPENDED, Patron.State.ERASED):
+            row.values["state"] = patron.state  # a suspension is the library's decision
         row.patron = patron
         if errors:
             row.action = "error"

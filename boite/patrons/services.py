@@ -92,15 +92,17 @@ def register(
 
 
 @transaction.atomic
-def confirm_email(patron: Patron, today: date | None = None) -> None:
+def confirm_email(patron: Patron, today: date | None = None) -> bool:
+    """Start the trial; False when the address was already confirmed (nothing changes)."""
     if patron.state != State.UNCONFIRMED:
-        return
+        return False
     today = today or timezone.localdate()
     patron.state = State.TRIAL
     patron.email_confirmed_at = timezone.now()
     patron.trial_ends_on = today + timedelta(days=patron.rules.trial_days)
     patron.save()
     patron.log(Kind.CONFIRMED)
+    return True
 
 
 # -- staff steps ---------------------------------------------------------------

@@ -111,7 +111,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     patron = services.read_confirmation_token(token)
     if patron is None or patron.network_id != request.network.pk:
         return render(request, "patrons/confirm_invalid.html", status=400)
-    services.confirm_email(patron)
+    if not services.confirm_email(patron):
+        # A link logs in once only: later, the patron uses the login page.
+        messages.info(request, _("Your e-mail address is already confirmed: log in."))
+        return redirect("patrons:login")
     if patron.user is not None:
         login(request, patron.user, backend=PATRON_BACKEND)
         remember_generation(request, patron)

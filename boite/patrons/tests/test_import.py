@@ -103,3 +103,12 @@ def test_any_bytes_give_a_plan_or_a_clear_error(bayeux_library, raw):
         assert error.message
     else:
         assert all(r.action in ("create", "update", "unchanged", "error") for r in result.rows)
+
+
+def test_import_keeps_a_suspension(staff, bayeux_library):
+    from boite.patrons.factories import make_patron
+
+    make_patron(bayeux_library, card_number="K1", state=Patron.State.SUSPENDED)
+    _upload(staff, bayeux_library, KOHA.encode())
+    staff.post("/gestion/usagers/import/", {"apply": "1"})
+    assert Patron.objects.get(card_number="K1").state == Patron.State.SUSPENDED

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from boite.patrons import services
@@ -184,3 +185,12 @@ def test_confirming_twice_changes_nothing(bayeux_library):
     services.confirm_email(patron)
     assert patron.trial_ends_on == first_end
     assert patron.events.filter(kind=PatronEvent.Kind.CONFIRMED).count() == 1
+
+
+def test_a_confirmation_link_logs_in_once_only(client, bayeux_library):
+    client.post("/inscription/", _data(bayeux_library))
+    link = _link(mail.outbox[0])
+    assert client.get(link)["Location"] == "/inscription/bienvenue/"
+    other = Client(HTTP_HOST="localhost")
+    assert other.get(link)["Location"] == "/connexion/"
+    assert other.get("/compte/").status_code == 302
