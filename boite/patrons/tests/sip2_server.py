@@ -108,13 +108,21 @@ class _Handler(socketserver.StreamRequestHandler):
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls_context = None
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.tls_context is not None:
+            sock = self.tls_context.wrap_socket(sock, server_side=True)
+        return sock, address
 
 
 class Sip2TestServer:
-    def __init__(self) -> None:
+    def __init__(self, tls_context=None) -> None:
         self.state = ServerState()
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.state = self.state
+        self.server.tls_context = tls_context
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

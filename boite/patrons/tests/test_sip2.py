@@ -133,3 +133,29 @@ def test_parser_never_crashes_on_garbage(text):
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80))
 def test_checksum_round_trip(body):
     assert verify(with_checksum(body, 7)) == body
+
+
+def test_login_over_tls(tmp_path):
+    import ssl
+    import subprocess
+
+    from boite.patrons.tests.sip2_server import Card, Sip2TestServer
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+    with Sip2TestServer(tls_context=server_context) as server:
+        server.state.cards["T1"] = Card(pin="42", name="Tls, Ada", expires="20991231")
+        with Sip2Client(
+            "127.0.0.1", server.port, timeout=2, tls=True, tls_context=client_context
+        ) as client:
+            assert client.login("boite", "secret")
+            status = client.patron_status("CALVADOS", "T1", "42")
+    assert status.valid_patron and status.valid_password and status.name == "Tls, Ada"
