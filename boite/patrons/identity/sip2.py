@@ -242,7 +242,7 @@ class Sip2Source:
         if status.library_code:
             library = network.libraries.filter(code=status.library_code).first()
         patron = (
-            Patron.objects.select_for_update()
+            Patron.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(network=network, card_number=status.card)
             .first()
