@@ -183,9 +183,16 @@ class DeleteAccountForm(forms.Form):
 
 
 class NetworkPasswordResetForm(PasswordResetForm):
-    """Sends the link only to the patrons of the portal the request came through."""
+    """Sends the link only to the patrons of the portal the request came through, through
+    the queued e-mail of boite.lib.mail."""
 
     network = None
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None):  # fmt: skip
+        from boite.lib.mail import send_mail_later
+
+        send_mail_later(to_email, "patrons/mail/password_reset", context)
 
     def get_users(self, email):
         patrons = Patron.objects.filter(

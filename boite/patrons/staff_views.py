@@ -81,15 +81,17 @@ def _detail_context(patron: Patron, **forms) -> dict:
         "events": patron.events.select_related("actor", "library"),
         "approve_form": ApproveForm(
             patron=patron,
+            prefix="approve",
             initial={"card_number": patron.card_number, "expires_on": default_expiry},
         ),
         "renew_form": RenewForm(
-            initial={"expires_on": max(default_expiry, patron.expires_on or default_expiry)}
+            prefix="renew",
+            initial={"expires_on": max(default_expiry, patron.expires_on or default_expiry)},
         ),
         "reject_form": ReasonForm(prefix="reject"),
         "suspend_form": ReasonForm(prefix="suspend"),
-        "document_form": DocumentForm(),
-        "library_form": ChangeLibraryForm(patron=patron),
+        "document_form": DocumentForm(prefix="document"),
+        "library_form": ChangeLibraryForm(patron=patron, prefix="move"),
     }
     context.update(forms)
     return context
@@ -110,7 +112,7 @@ def _invalid(request, patron: Patron, **forms) -> HttpResponse:
 @require_POST
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
     patron = _patron(request, pk)
-    form = ApproveForm(request.POST, patron=patron)
+    form = ApproveForm(request.POST, patron=patron, prefix="approve")
     if not form.is_valid():
         return _invalid(request, patron, approve_form=form)
     services.approve(patron, actor=request.user, request=request, **form.cleaned_data)
@@ -132,7 +134,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ask_document(request: HttpRequest, pk: int) -> HttpResponse:
     patron = _patron(request, pk)
-    form = DocumentForm(request.POST)
+    form = DocumentForm(request.POST, prefix="document")
     if not form.is_valid():
         return _invalid(request, patron, document_form=form)
     services.request_document(
@@ -145,7 +147,7 @@ def ask_document(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def renew(request: HttpRequest, pk: int) -> HttpResponse:
     patron = _patron(request, pk)
-    form = RenewForm(request.POST)
+    form = RenewForm(request.POST, prefix="renew")
     if not patron.validated_at:
         messages.error(request, _("Validate the registration first."))
         return redirect("patrons:staff_detail", pk=patron.pk)
@@ -185,7 +187,7 @@ def reinstate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def change_library(request: HttpRequest, pk: int) -> HttpResponse:
     patron = _patron(request, pk)
-    form = ChangeLibraryForm(request.POST, patron=patron)
+    form = ChangeLibraryForm(request.POST, patron=patron, prefix="move")
     if not form.is_valid():
         return _invalid(request, patron, library_form=form)
     services.change_library(

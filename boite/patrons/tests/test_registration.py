@@ -194,3 +194,9 @@ def test_a_confirmation_link_logs_in_once_only(client, bayeux_library):
     other = Client(HTTP_HOST="localhost")
     assert other.get(link)["Location"] == "/connexion/"
     assert other.get("/compte/").status_code == 302
+
+
+def test_errors_are_tied_to_their_fields(client, bayeux_library):
+    page = client.post("/inscription/", _data(bayeux_library, email="bad")).content.decode()
+    assert 'aria-invalid="true" aria-describedby="id_email_error"' in page
+    assert 'id="id_email_error"' in page and '<label for="id_email">' in page

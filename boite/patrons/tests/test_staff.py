@@ -12,10 +12,10 @@ pytestmark = pytest.mark.django_db
 State = Patron.State
 
 ACTIONS = {
-    "valider": {"card_number": "B-77", "expires_on": "2099-01-01"},
+    "valider": {"approve-card_number": "B-77", "approve-expires_on": "2099-01-01"},
     "refuser": {"reject-reason": "Justificatif illisible"},
-    "document": {"message": "Un justificatif de domicile"},
-    "renouveler": {"expires_on": "2099-01-01"},
+    "document": {"document-message": "Un justificatif de domicile"},
+    "renouveler": {"renew-expires_on": "2099-01-01"},
     "suspendre": {"suspend-reason": "Abus"},
     "retablir": {},
     "bibliotheque": {},
@@ -88,7 +88,7 @@ def test_strangers_cannot_validate_or_change_a_patron(stranger, pending, lisieux
         pending.save()
     data = dict(ACTIONS[action])
     if action == "bibliotheque":
-        data["library"] = lisieux_library.pk
+        data["move-library"] = lisieux_library.pk
     before = _snapshot(pending)
     response = client.post(f"/gestion/usagers/{pending.pk}/{action}/", data)
     assert _refused(response, who)
@@ -173,7 +173,8 @@ def test_approve_with_default_expiry_and_email(bayeux_staff, pending, librarian_
     default = (timezone.localdate() + timedelta(days=365)).isoformat()
     assert f'value="{default}"' in page
     response = bayeux_staff.post(
-        f"/gestion/usagers/{pending.pk}/valider/", {"card_number": "B-77", "expires_on": default}
+        f"/gestion/usagers/{pending.pk}/valider/",
+        {"approve-card_number": "B-77", "approve-expires_on": default},
     )
     assert response.status_code == 302
     pending.refresh_from_db()
@@ -187,7 +188,7 @@ def test_approve_with_default_expiry_and_email(bayeux_staff, pending, librarian_
 def test_approve_refuses_a_card_number_already_used(bayeux_staff, pending, patron_bayeux):
     response = bayeux_staff.post(
         f"/gestion/usagers/{pending.pk}/valider/",
-        {"card_number": patron_bayeux.card_number, "expires_on": "2099-01-01"},
+        {"approve-card_number": patron_bayeux.card_number, "approve-expires_on": "2099-01-01"},
     )
     assert response.status_code == 400
     assert "déjà utilisé" in response.content.decode()
@@ -202,7 +203,9 @@ def test_reject_with_reason(bayeux_staff, pending):
 
 
 def test_ask_for_a_document(bayeux_staff, pending):
-    bayeux_staff.post(f"/gestion/usagers/{pending.pk}/document/", {"message": "Pièce d'identité"})
+    bayeux_staff.post(
+        f"/gestion/usagers/{pending.pk}/document/", {"document-message": "Pièce d'identité"}
+    )
     pending.refresh_from_db()
     assert pending.document_requested and pending.state == State.TRIAL
     assert "Pièce d'identité" in mail.outbox[-1].body
@@ -210,7 +213,7 @@ def test_ask_for_a_document(bayeux_staff, pending):
 
 def test_renew_and_suspend_and_reinstate(bayeux_staff, patron_bayeux):
     url = f"/gestion/usagers/{patron_bayeux.pk}/"
-    bayeux_staff.post(url + "renouveler/", {"expires_on": "2099-06-30"})
+    bayeux_staff.post(url + "renouveler/", {"renew-expires_on": "2099-06-30"})
     patron_bayeux.refresh_from_db()
     assert patron_bayeux.expires_on.isoformat() == "2099-06-30"
     bayeux_staff.post(url + "suspendre/", {"suspend-reason": "Fraude"})
@@ -228,7 +231,7 @@ def test_renew_and_suspend_and_reinstate(bayeux_staff, patron_bayeux):
 def test_renew_in_the_past_is_refused(bayeux_staff, patron_bayeux):
     before = _snapshot(patron_bayeux)
     response = bayeux_staff.post(
-        f"/gestion/usagers/{patron_bayeux.pk}/renouveler/", {"expires_on": "2001-01-01"}
+        f"/gestion/usagers/{patron_bayeux.pk}/renouveler/", {"renew-expires_on": "2001-01-01"}
     )
     assert response.status_code == 400 and "passé" in response.content.decode()
     assert _snapshot(patron_bayeux) == before
@@ -238,7 +241,7 @@ def test_change_library_moves_the_patron_into_the_other_queue(
     bayeux_staff, pending, lisieux_library, login, librarian_lisieux
 ):
     response = bayeux_staff.post(
-        f"/gestion/usagers/{pending.pk}/bibliotheque/", {"library": lisieux_library.pk}
+        f"/gestion/usagers/{pending.pk}/bibliotheque/", {"move-library": lisieux_library.pk}
     )
     assert response["Location"] == "/gestion/usagers/"
     assert bayeux_staff.get(f"/gestion/usagers/{pending.pk}/").status_code == 404
@@ -249,7 +252,7 @@ def test_change_library_moves_the_patron_into_the_other_queue(
 
 def test_change_library_refuses_a_library_of_another_network(bayeux_staff, pending, caen_library):
     response = bayeux_staff.post(
-        f"/gestion/usagers/{pending.pk}/bibliotheque/", {"library": caen_library.pk}
+        f"/gestion/usagers/{pending.pk}/bibliotheque/", {"move-library": caen_library.pk}
     )
     assert response.status_code == 400
     assert _snapshot(pending)[3] == pending.home_library_id
