@@ -10,7 +10,6 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
-from boite.lib.text import fold
 from boite.networks.access import staff_access
 from boite.networks.models import StaffRole
 from boite.patrons.models import Patron
@@ -61,7 +60,7 @@ def my_account(request: HttpRequest):
 
 
 @router.get("/patrons/", response=list[PatronRow], auth=django_auth)
-def list_patrons(request: HttpRequest, q: str = "", page: int = 1):
+def list_patrons(request: HttpRequest, page: int = 1):
     access = staff_access(request.user)
     if not (
         access.is_superuser
@@ -74,8 +73,6 @@ def list_patrons(request: HttpRequest, q: str = "", page: int = 1):
         library="home_library",
         network="network",
     ).select_related("user", "home_library")
-    for word in fold(q[:100]).split():
-        patrons = patrons.filter(search_text__contains=word)
     start = max(page - 1, 0) * PAGE_SIZE
     return [
         {

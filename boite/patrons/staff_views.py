@@ -35,6 +35,7 @@ from boite.patrons.models import Patron
 
 ROLES = (StaffRole.Kind.LIBRARY_STAFF, StaffRole.Kind.NETWORK_ADMIN)
 PER_PAGE = 50
+SEARCH_LIMIT = 50
 _IMPORT_SESSION_KEY = "patrons_import"
 
 
@@ -53,18 +54,26 @@ def _patron(request: HttpRequest, pk: int) -> Patron:
 
 
 @staff_required(*ROLES)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def queue(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    """GET: the validation queue. POST: a search — by POST so that names and e-mails
+    never appear in URLs or in the web server's logs."""
     patrons = scoped_patrons(request).select_related("user", "home_library")
+    query = request.POST.get("q", "").strip()[:100] if request.method == "POST" else ""
     if query:
         for word in fold(query).split():
             patrons = patrons.filter(search_text__contains=word)
-        patrons = patrons.order_by("search_text")
-    else:
-        patrons = patrons.awaiting_validation().order_by("registered_at", "pk")
+        found = list(patrons.order_by("search_text", "pk")[: SEARCH_LIMIT + 1])
+        context = {
+            "results": found[:SEARCH_LIMIT],
+            "more": len(found) > SEARCH_LIMIT,
+            "query": query,
+            "page": None,
+        }
+        return render(request, "patrons/staff/queue.html", context)
+    patrons = patrons.awaiting_validation().order_by("registered_at", "pk")
     page = Paginator(patrons, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "patrons/staff/queue.html", {"page": page, "query": query})
+    return render(request, "patrons/staff/queue.html", {"page": page, "results": None, "query": ""})
 
 
 @staff_required(*ROLES)

@@ -61,8 +61,10 @@ def _refused(response, who):
 
 def test_strangers_do_not_see_the_patron_in_the_queue_or_search(stranger, pending, lisieux_library):
     client, who = stranger
-    for path in ["/gestion/usagers/", "/gestion/usagers/?q=attente"]:
-        response = client.get(path)
+    for response in [
+        client.get("/gestion/usagers/"),
+        client.post("/gestion/usagers/", {"q": "attente"}),
+    ]:
         if who in ("anonymous", "outsider"):
             assert _refused(response, who)
         else:
@@ -155,7 +157,7 @@ def test_queue_lists_own_library_only(bayeux_staff, pending, lisieux_library, pa
     page = bayeux_staff.get("/gestion/usagers/").content.decode()
     assert "Attente" in page and "Lexovien" not in page
     assert "Hébert" not in page  # active patrons are not in the queue
-    assert "Hébert" in bayeux_staff.get("/gestion/usagers/?q=hebert").content.decode()
+    assert "Hébert" in bayeux_staff.post("/gestion/usagers/", {"q": "hebert"}).content.decode()
     assert "<caption>" in page and 'scope="col"' in page
 
 
@@ -295,3 +297,11 @@ def test_librarians_and_outsiders_cannot_change_patron_rules(request, who, calva
     assert response.status_code in (302, 403, 404)
     rules.refresh_from_db()
     assert rules.trial_days == 21
+
+
+def test_search_is_posted_so_names_stay_out_of_urls(bayeux_staff, patron_bayeux):
+    page = bayeux_staff.get("/gestion/usagers/").content.decode()
+    assert '<form method="post" action="/gestion/usagers/"' in page
+    assert "Hébert" not in bayeux_staff.get("/gestion/usagers/?q=hebert").content.decode()
+    found = bayeux_staff.post("/gestion/usagers/", {"q": "BAY0001"}).content.decode()
+    assert "Hébert" in found and "1 usager trouvé" in found
