@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -284,16 +284,31 @@ def expire_accounts(today: date | None = None) -> int:
     return count
 
 
+UNCONFIRMED_KEPT_DAYS = 30
+
+
 def anonymise_expired(today: date | None = None) -> int:
+    """Erase accounts expired (or rejected) for longer than the network's delay, and
+    registrations never confirmed after UNCONFIRMED_KEPT_DAYS."""
     today = today or timezone.localdate()
+    now = timezone.now()
     count = 0
     for network_id, months in _anonymise_months():
         limit = today - timedelta(days=round(months * 30.44))
-        for patron in Patron.objects.filter(
-            network_id=network_id, state=State.EXPIRED, expires_on__lt=limit
-        ):
+        stale = Patron.objects.filter(network_id=network_id).filter(
+            Q(state=State.EXPIRED, expires_on__lt=limit)
+            | Q(state=State.REJECTED, registered_at__date__lt=limit)
+        )
+        for patron in stale:
             erase(patron)
             count += 1
+    unconfirmed = Patron.objects.filter(
+        state=State.UNCONFIRMED,
+        registered_at__lt=now - timedelta(days=UNCONFIRMED_KEPT_DAYS),
+    )
+    for patron in unconfirmed:
+        erase(patron)
+        count += 1
     return count
 
 

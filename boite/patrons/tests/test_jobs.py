@@ -75,3 +75,14 @@ def test_anonymisation_delay_per_network(bayeux_library):
     today = timezone.localdate()
     make_patron(bayeux_library, state=State.EXPIRED, expires_on=today - timedelta(days=200))
     assert services.anonymise_expired(today) == 1
+
+
+def test_registrations_never_confirmed_are_erased_after_a_month(bayeux_library):
+    old = make_patron(bayeux_library, state=State.UNCONFIRMED)
+    Patron.objects.filter(pk=old.pk).update(registered_at=timezone.now() - timedelta(days=31))
+    fresh = make_patron(bayeux_library, state=State.UNCONFIRMED)
+    assert services.anonymise_expired() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.state == State.ERASED and old.user is None
+    assert fresh.state == State.UNCONFIRMED
