@@ -165,6 +165,18 @@ class Patron(models.Model):
             kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text"}
         super().save(*args, **kwargs)
 
+    @classmethod
+    def of(cls, user, network: Network) -> Patron | None:
+        """The patron account of this user on this portal, or None (staff, anonymous,
+        a patron of the other network). Access and lending start from here."""
+        if user is None or not user.is_authenticated:
+            return None
+        return (
+            cls.objects.select_related("home_library", "network", "user")
+            .filter(user=user, network=network)
+            .first()
+        )
+
     # -- names -----------------------------------------------------------------
     @property
     def email(self) -> str:

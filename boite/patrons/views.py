@@ -40,13 +40,7 @@ def patron_required(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        patron = None
-        if request.user.is_authenticated:
-            patron = (
-                Patron.objects.select_related("home_library", "network", "user")
-                .filter(user=request.user, network=request.network)
-                .first()
-            )
+        patron = Patron.of(request.user, request.network)
         if patron is None:
             return redirect(f"{reverse('patrons:login')}?next={request.path}")
         request.patron = patron

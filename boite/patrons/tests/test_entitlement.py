@@ -85,3 +85,12 @@ def test_demo_loads_patrons_in_every_state_once(bayeux_library, caen_library):
     assert count == 2 * demo.PATRONS_PER_LIBRARY + 1  # the Caen demo library slug differs
     demo.load(io.StringIO())
     assert Patron.objects.count() == count
+
+
+def test_patron_of_a_user_on_a_portal(patron_caen, calvados, caen_network, librarian_caen):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert Patron.of(patron_caen.user, caen_network) == patron_caen
+    assert Patron.of(patron_caen.user, calvados) is None
+    assert Patron.of(librarian_caen, caen_network) is None
+    assert Patron.of(AnonymousUser(), caen_network) is None
