@@ -3,8 +3,8 @@
 Personas (CONVENTIONS.md): the librarian of Bayeux (departmental network), the
 librarian of Lisieux (another library of the same network), the librarian of Caen
 (Caen la Mer network), the administrators of each network, the finance officer, an
-editor, and an outsider — a logged-in account with no role at all. The patron of
-Caen arrives with the patrons app.
+editor, and an outsider — a logged-in account with no role at all. Patrons:
+patron_caen and patron_bayeux (active for a year), patron_expired (of Bayeux).
 """
 
 import os
@@ -172,6 +172,53 @@ def editor(calvados) -> User:
 def outsider(db) -> User:
     """Logged in, but with no role anywhere."""
     return User.objects.create_user("outsider", "outsider@example.org", PASSWORD)
+
+
+@pytest.fixture
+def patron_caen(caen_library):
+    """An active patron of the Caen library, valid one year, with card and birth date."""
+    from boite.patrons.factories import make_patron
+
+    return make_patron(
+        caen_library,
+        email="camille.caen@example.org",
+        password=PASSWORD,
+        first_name="Camille",
+        last_name="Lefèvre",
+        card_number="CAEN0001",
+    )
+
+
+@pytest.fixture
+def patron_bayeux(bayeux_library):
+    """An active patron of the Bayeux library (departmental network), valid one year."""
+    from boite.patrons.factories import make_patron
+
+    return make_patron(
+        bayeux_library,
+        email="louise.bayeux@example.org",
+        password=PASSWORD,
+        first_name="Louise",
+        last_name="Hébert",
+        card_number="BAY0001",
+    )
+
+
+@pytest.fixture
+def patron_expired(bayeux_library):
+    """A patron of Bayeux whose registration expired a month ago."""
+    from boite.patrons.factories import make_patron
+    from boite.patrons.models import Patron
+
+    return make_patron(
+        bayeux_library,
+        state=Patron.State.EXPIRED,
+        email="paul.expire@example.org",
+        password=PASSWORD,
+        first_name="Paul",
+        last_name="Durand",
+        card_number="BAY0002",
+    )
 
 
 @pytest.fixture

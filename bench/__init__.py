@@ -11,4 +11,5 @@ BENCHES = [
     "bench.portal",
     "bench.pro",
     "bench.finance",
+    "bench.patrons",
 ]

@@ -225,3 +225,20 @@ PRO_MAX_UPLOAD_BYTES = env_int("PRO_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024
 # cost per use reads the year's usage counts from this function (boite.finance.usage).
 FINANCE_DOCUMENTS_ROOT = Path(env_str("FINANCE_DOCUMENTS_ROOT", str(VAR_DIR / "private")))
 FINANCE_USAGE_SOURCE = env_str("FINANCE_USAGE_SOURCE", "boite.finance.usage.no_statistics")
+
+# -- patrons (boite.patrons) ---------------------------------------------------------
+# Patrons log in within their portal (e-mail + password, or card + PIN via SIP2);
+# staff keep Django's backend for the back office.
+AUTHENTICATION_BACKENDS = [
+    "boite.patrons.backends.PatronBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += ["boite.patrons.middleware.SessionGenerationMiddleware"]
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+PATRONS_LOGIN_FAILURES_PER_ACCOUNT = env_int("PATRONS_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+PATRONS_LOGIN_FAILURES_PER_IP = env_int("PATRONS_LOGIN_FAILURES_PER_IP", 20, minimum=1)
+PATRONS_LOGIN_LOCKOUT_SECONDS = env_int("PATRONS_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+PATRONS_REGISTRATIONS_PER_IP_PER_HOUR = env_int(
+    "PATRONS_REGISTRATIONS_PER_IP_PER_HOUR", 5, minimum=1
+)

@@ -12,5 +12,4 @@ urlpatterns = [
     path("donnees-personnelles/", views.legal_page, {"page": "privacy"}, name="privacy"),
     path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
     path("theme.css", views.theme_css, name="theme_css"),
-    path("inscription/", views.register, name="register"),
 ]

@@ -61,9 +61,3 @@ def theme_css(request: HttpRequest) -> HttpResponse:
     response = render(request, "networks/theme.css", content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     return response
-
-
-@require_GET
-def register(request: HttpRequest) -> HttpResponse:
-    """« Vous inscrire »: online registration arrives with the patrons app."""
-    return render(request, "networks/register_soon.html")

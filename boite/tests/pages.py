@@ -55,6 +55,21 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
         "pro.DocumentVersion", document__network__slug="boite-numerique"
     ),
     "pro:selection": _first("pro.Selection", "slug", **DEPARTMENT),
+    "patrons:confirm": lambda: {"token": "lien-perime"},
+    "patrons:password_reset_confirm": lambda: {"uidb64": "MQ", "token": "lien-perime"},
+    **{
+        f"patrons:staff_{name}": _first("patrons.Patron", **DEPARTMENT)
+        for name in [
+            "detail",
+            "approve",
+            "reject",
+            "document",
+            "renew",
+            "suspend",
+            "reinstate",
+            "change_library",
+        ]
+    },
     **{
         f"finance:{name}": _first("finance.Campaign", **DEPARTMENT)
         for name in [
@@ -85,7 +100,15 @@ PUBLIC_PAGES = {
     "networks:legal_notice",
     "networks:privacy",
     "networks:accessibility",
-    "networks:register",
+    "patrons:register",
+    "patrons:registered",
+    "patrons:confirm",
+    "patrons:login",
+    "patrons:logout",
+    "patrons:password_reset",
+    "patrons:password_reset_done",
+    "patrons:password_reset_confirm",
+    "patrons:password_reset_complete",
     "catalog:category",
     "catalog:search",
     "pro:news",

@@ -119,8 +119,11 @@ def test_a_bad_url_gets_the_portal_404_page(client):
     assert "Page introuvable" in response.content.decode()
 
 
-def test_registration_button_leads_to_a_page(client):
-    assert client.get("/inscription/").status_code == 200
+def test_registration_button_leads_to_the_registration_form(client):
+    # The form itself is tested in boite/patrons/tests/test_registration.py.
+    response = client.get("/inscription/")
+    assert response.status_code == 200
+    assert 'name="home_library"' in response.content.decode()
 
 
 def test_french_catalogue_is_loaded():

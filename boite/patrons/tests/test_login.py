@@ -1,0 +1,105 @@
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, identifier, secret=PASSWORD, **extra):
+    return client.post("/connexion/", {"identifier": identifier, "secret": secret}, **extra)
+
+
+def test_patron_logs_in_by_email_and_sees_the_account(client, patron_bayeux):
+    response = _login(client, "LOUISE.bayeux@example.org")
+    assert response.status_code == 302 and response["Location"] == "/compte/"
+    page = client.get("/compte/").content.decode()
+    assert "valable jusqu" in page and "Mon compte" in page
+
+
+def test_wrong_password_is_refused_with_a_message(client, patron_bayeux):
+    response = _login(client, patron_bayeux.email, "wrong")
+    assert response.status_code == 200
+    assert "ne correspondent à aucun compte" in response.content.decode()
+    assert client.get("/compte/").status_code == 302
+
+
+def test_patron_of_another_network_cannot_log_in_here(client, patron_caen):
+    response = _login(client, patron_caen.email)
+    assert "ne correspondent à aucun compte" in response.content.decode()
+
+
+def test_staff_username_does_not_log_in_as_patron(client, librarian_bayeux):
+    response = _login(client, librarian_bayeux.email)
+    assert response.status_code == 200
+
+
+def test_account_is_locked_after_repeated_failures(client, patron_bayeux, settings):
+    settings.PATRONS_LOGIN_FAILURES_PER_ACCOUNT = 3
+    for _ in range(3):
+        _login(client, patron_bayeux.email, "wrong")
+    response = _login(client, patron_bayeux.email)  # even the right password now
+    assert "Trop de tentatives" in response.content.decode()
+    other_ip = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.1.1.1")
+    assert "Trop de tentatives" in _login(other_ip, patron_bayeux.email).content.decode()
+
+
+def test_ip_is_locked_after_failures_on_many_accounts(client, patron_bayeux, settings):
+    settings.PATRONS_LOGIN_FAILURES_PER_IP = 4
+    for n in range(4):
+        _login(client, f"nobody{n}@example.org", "wrong")
+    assert "Trop de tentatives" in _login(client, patron_bayeux.email).content.decode()
+    elsewhere = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.2.2.2")
+    assert _login(elsewhere, patron_bayeux.email).status_code == 302
+
+
+def test_lockout_ends_after_the_delay(client, patron_bayeux, settings):
+    from django.core.cache import cache
+
+    settings.PATRONS_LOGIN_FAILURES_PER_ACCOUNT = 2
+    for _ in range(2):
+        _login(client, patron_bayeux.email, "wrong")
+    cache.clear()  # what the cache expiry does after PATRONS_LOGIN_LOCKOUT_SECONDS
+    assert _login(client, patron_bayeux.email).status_code == 302
+
+
+def test_next_url_must_stay_on_the_site(client, patron_bayeux):
+    response = client.post(
+        "/connexion/?next=https://evil.example/",
+        {"identifier": patron_bayeux.email, "secret": PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response["Location"] == "/compte/"
+
+
+def test_logout(client, patron_bayeux):
+    _login(client, patron_bayeux.email)
+    assert "Se déconnecter" in client.get("/deconnexion/").content.decode()
+    client.post("/deconnexion/")
+    assert client.get("/compte/").status_code == 302
+
+
+def test_logout_everywhere_ends_other_sessions(patron_bayeux):
+    phone = Client(HTTP_HOST="localhost")
+    laptop = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.3.3.3")
+    _login(phone, patron_bayeux.email)
+    _login(laptop, patron_bayeux.email)
+    assert laptop.get("/compte/").status_code == 200
+    phone.post("/compte/deconnexion-partout/")
+    assert laptop.get("/compte/").status_code == 302
+    assert phone.get("/compte/").status_code == 302
+    assert _login(laptop, patron_bayeux.email).status_code == 302
+    assert laptop.get("/compte/").status_code == 200
+
+
+def test_header_shows_account_links(client, patron_bayeux):
+    page = client.get("/").content.decode()
+    assert 'href="/connexion/"' in page and 'href="/inscription/"' in page
+    _login(client, patron_bayeux.email)
+    page = client.get("/").content.decode()
+    assert 'href="/compte/"' in page and 'href="/deconnexion/"' in page
+
+
+def test_session_cookie_is_http_only(client, patron_bayeux):
+    response = _login(client, patron_bayeux.email)
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
