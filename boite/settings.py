@@ -214,3 +214,50 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# -- access (issue « Direct access »): OpenID Connect provider ----------------------
+# django-oauth-toolkit issues one client per OIDC connector; PKCE is required. The RSA
+# key that signs ID tokens comes from OIDC_RSA_PRIVATE_KEY (PEM) in production and is
+# generated once into var/ for a developer's checkout.
+INSTALLED_APPS += ["oauth2_provider"]
+
+
+def _oidc_rsa_private_key() -> str:
+    key = env_str("OIDC_RSA_PRIVATE_KEY").replace("\\n", "\n")
+    if key:
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("OIDC_RSA_PRIVATE_KEY must be set when BOITE_PRODUCTION is on.")
+    path = VAR_DIR / "oidc_rsa_private_key.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.write_bytes(
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    return path.read_text()
+
+
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_rsa_private_key(),
+    "PKCE_REQUIRED": True,
+    "OAUTH2_VALIDATOR_CLASS": "boite.access.oidc_validator.ConnectorValidator",
+    "SCOPES": {
+        "openid": _("OpenID Connect identification"),
+        "profile": _("Your name and library"),
+        "email": _("Your e-mail address"),
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

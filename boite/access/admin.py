@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from boite.access.forms import ConnectorForm
+from boite.access.models import Connector
+from boite.networks.scoped_admin import ScopedModelAdmin
+
+
+@admin.register(Connector)
+class ConnectorAdmin(ScopedModelAdmin):
+    """Network administrators only: connectors carry the providers' secrets."""
+
+    form = ConnectorForm
+    scope_library = None
+    scope_network = "network"
+    list_display = ["name", "kind", "network", "is_active", "secret_state"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["oidc_client_id"]
+
+    @admin.display(description=_("secrets"))
+    def secret_state(self, obj: Connector) -> str:
+        return _("set") if obj.secrets else _("none")
+
+    @admin.display(description=_("OpenID Connect client id"))
+    def oidc_client_id(self, obj: Connector) -> str:
+        return obj.oauth_application.client_id if obj and obj.oauth_application else "—"
