@@ -75,9 +75,9 @@ def register(cls: type[ConnectorKind]) -> type[ConnectorKind]:
 
 
 def _load() -> None:
-    if not _REGISTRY:
-        for name in _MODULES:
-            import_module(f"{__name__}.{name}")
+    # Importing a module registers its kind; import_module is a no-op the second time.
+    for name in _MODULES:
+        import_module(f"{__name__}.{name}")
 
 
 def get_kind(kind: str) -> ConnectorKind:
