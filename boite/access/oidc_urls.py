@@ -6,9 +6,16 @@ out on purpose (clients are created by connectors in the back office, nowhere el
 The namespace stays `oauth2_provider` because the toolkit reverses its own URLs.
 """
 
+from django.urls import path
 from oauth2_provider import urls as toolkit
+
+from boite.access.oidc_views import AuthorizationView
 
 app_name = "oauth2_provider"
 
-_BASE = {"authorize", "token", "revoke-token", "introspect"}
-urlpatterns = [p for p in toolkit.base_urlpatterns if p.name in _BASE] + toolkit.oidc_urlpatterns
+_BASE = {"token", "revoke-token", "introspect"}
+urlpatterns = [
+    path("authorize/", AuthorizationView.as_view(), name="authorize"),
+    *[p for p in toolkit.base_urlpatterns if p.name in _BASE],
+    *toolkit.oidc_urlpatterns,
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from boite.access.identity import identity_for
@@ -15,16 +16,34 @@ CLAIM_NAMES = {
 }
 
 
+def _connector_of(app):
+    if app is None:
+        return None
+    try:
+        return app.connector
+    except ObjectDoesNotExist:
+        return None
+
+
 def _connector(request):
     client = getattr(request, "client", None)
     if client is None and getattr(request, "access_token", None) is not None:
         client = request.access_token.application
-    return getattr(client, "connector", None) if client is not None else None
+    return _connector_of(client)
 
 
 class ConnectorValidator(OAuth2Validator):
     # The connector's settings choose the claims, not the scopes.
     oidc_claim_scope = None
+
+    def _load_application(self, client_id, request):
+        # A client whose connector is gone or out of service is an unknown client.
+        app = super()._load_application(client_id, request)
+        connector = _connector_of(app)
+        if connector is None or not connector.is_active:
+            request.client = None
+            return None
+        return app
 
     def get_claim_dict(self, request):
         connector = _connector(request)

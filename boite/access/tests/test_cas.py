@@ -15,6 +15,10 @@ from boite.access.models import Connector, ServiceTicket
 SERVICE = "https://provider.example/cas/callback"
 
 
+def _get(url: str, params: dict | None = None) -> requests.Response:
+    return requests.get(url, params=params, timeout=10)
+
+
 def _browser(live_server, user) -> requests.Session:
     """A browser session on the live portal, logged in as the user."""
     client = Client()
@@ -67,7 +71,7 @@ def test_a_replayed_ticket_is_refused(live_server, patron, cas_connector, versio
     ticket = _ticket(_browser(live_server, patron), live_server)
     assert _client(live_server, version).verify_ticket(ticket)[0]
     assert _client(live_server, version).verify_ticket(ticket)[0] is None
-    answer = requests.get(
+    answer = _get(
         f"{live_server.url}/cas/p3/serviceValidate", params={"ticket": ticket, "service": SERVICE}
     )
     assert 'code="INVALID_TICKET"' in answer.text
@@ -94,7 +98,7 @@ def test_a_ticket_for_another_service_is_refused(live_server, patron, cas_connec
     cas_connector.settings["services"].append("https://other.example/")
     cas_connector.save()
     ticket = _ticket(_browser(live_server, patron), live_server, "https://other.example/login")
-    answer = requests.get(
+    answer = _get(
         f"{live_server.url}/cas/serviceValidate", params={"ticket": ticket, "service": SERVICE}
     )
     assert 'code="INVALID_SERVICE"' in answer.text
@@ -157,11 +161,11 @@ def test_anonymous_visitors_log_in_first_and_gateway_goes_back(live_server, cas_
 def test_json_answers(live_server, patron, cas_connector):
     ticket = _ticket(_browser(live_server, patron), live_server)
     url = f"{live_server.url}/cas/p3/serviceValidate"
-    body = requests.get(url, params={"ticket": ticket, "service": SERVICE, "format": "JSON"}).json()
+    body = _get(url, params={"ticket": ticket, "service": SERVICE, "format": "JSON"}).json()
     success = body["serviceResponse"]["authenticationSuccess"]
     assert success["user"] == identity_for(patron, cas_connector.network).pseudonym
     assert success["attributes"]["card_number"] == "14000123456"
-    body = requests.get(url, params={"ticket": ticket, "service": SERVICE, "format": "json"}).json()
+    body = _get(url, params={"ticket": ticket, "service": SERVICE, "format": "json"}).json()
     assert body["serviceResponse"]["authenticationFailure"]["code"] == "INVALID_TICKET"
 
 
@@ -176,7 +180,7 @@ def test_json_answers(live_server, patron, cas_connector):
     ],
 )
 def test_malformed_validations_get_cas_error_codes(live_server, cas_connector, params, code):
-    answer = requests.get(f"{live_server.url}/cas/serviceValidate", params=params)
+    answer = _get(f"{live_server.url}/cas/serviceValidate", params=params)
     assert answer.status_code == 200
     assert f'code="{code}"' in answer.text
     assert "authenticationSuccess" not in answer.text
