@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from boite.access import connectors
@@ -86,7 +87,7 @@ def _secret_fields() -> dict[str, forms.Field]:
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         )
         fields[f"clear_{name}"] = forms.BooleanField(
-            label=_("Clear the %(secret)s") % {"secret": label}, required=False
+            label=format_lazy(_("Clear: {secret}"), secret=label), required=False
         )
     return fields
 
