@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
+from boite.access import connectors
 from boite.access.forms import ConnectorForm
 from boite.access.models import Connector
 from boite.networks.scoped_admin import ScopedModelAdmin
@@ -17,6 +20,13 @@ class ConnectorAdmin(ScopedModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
     readonly_fields = ["oidc_client_id"]
+
+    @method_decorator(
+        sensitive_post_parameters(*(f"secret_{n}" for n in connectors.all_secret_names()))
+    )
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # An error report never carries a typed secret.
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("secrets"))
     def secret_state(self, obj: Connector) -> str:
