@@ -218,7 +218,8 @@ LOGGING = {
 # -- access (issue « Direct access »): OpenID Connect provider ----------------------
 # django-oauth-toolkit issues one client per OIDC connector; PKCE is required. The RSA
 # key that signs ID tokens comes from OIDC_RSA_PRIVATE_KEY (PEM) in production and is
-# generated once into var/ for a developer's checkout.
+# generated once into var/ for a developer's checkout. In production without the key,
+# OpenID Connect stays off (no discovery, OIDC connectors refused with a message).
 INSTALLED_APPS += ["oauth2_provider"]
 
 
@@ -227,7 +228,7 @@ def _oidc_rsa_private_key() -> str:
     if key:
         return key
     if PRODUCTION:
-        raise ImproperlyConfigured("OIDC_RSA_PRIVATE_KEY must be set when BOITE_PRODUCTION is on.")
+        return ""
     path = VAR_DIR / "oidc_rsa_private_key.pem"
     if not path.exists():
         from cryptography.hazmat.primitives import serialization
@@ -245,9 +246,10 @@ def _oidc_rsa_private_key() -> str:
     return path.read_text()
 
 
+_OIDC_KEY = _oidc_rsa_private_key()
 OAUTH2_PROVIDER = {
-    "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": _oidc_rsa_private_key(),
+    "OIDC_ENABLED": bool(_OIDC_KEY),
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
     "PKCE_REQUIRED": True,
     "OAUTH2_VALIDATOR_CLASS": "boite.access.oidc_validator.ConnectorValidator",
     "SCOPES": {
@@ -262,5 +264,15 @@ OAUTH2_PROVIDER = {
     # Clients come from connectors only: no self-registration of any kind.
     "DCR_ENABLED": False,
     "CIMD_ENABLED": False,
+    # OAuth 2.0 Security BCP (RFC 9700): no implicit or password grant, S256 only, tokens
+    # never in URLs and hashed at rest, `iss` in responses, refresh replay detection.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

@@ -13,6 +13,7 @@ from django import forms
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_application_model
+from oauth2_provider.settings import oauth2_settings
 
 from boite.access.connectors import ConnectorKind, JSONListField, register
 from boite.access.connectors.cas import AttributesField
@@ -26,6 +27,13 @@ class OidcSettings(forms.Form):
         required=True,
     )
     claims = AttributesField(label=_("claims sent to the provider"))
+
+    def clean(self) -> dict:
+        if not oauth2_settings.OIDC_ENABLED:
+            raise forms.ValidationError(
+                _("OpenID Connect is off on this server: OIDC_RSA_PRIVATE_KEY is not set.")
+            )
+        return super().clean()
 
 
 @register

@@ -127,3 +127,22 @@ def test_demo_connectors_are_valid_and_loaded_once(calvados, caen_network):
     for connector in Connector.objects.all():
         connector.full_clean()
         assert connector.has_secret("key")
+
+
+def test_oidc_connectors_are_refused_while_oidc_is_off(calvados, settings):
+    from oauth2_provider.settings import oauth2_settings
+
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ENABLED": False}
+    oauth2_settings.reload()
+    try:
+        connector = Connector(
+            network=calvados,
+            name="X",
+            kind="oidc",
+            settings={"url": "https://p.example/", "redirect_uris": ["https://p.example/cb"]},
+        )
+        with pytest.raises(Exception, match="OIDC_RSA_PRIVATE_KEY"):
+            connector.full_clean()
+    finally:
+        settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ENABLED": True}
+        oauth2_settings.reload()
