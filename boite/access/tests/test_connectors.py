@@ -1,9 +1,12 @@
 """The registry, the identity record and the kinds without a protocol of their own."""
 
 from datetime import date
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import RequestFactory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from boite.access import connectors
 from boite.access.connectors import HandoverError
@@ -146,3 +149,15 @@ def test_oidc_connectors_are_refused_while_oidc_is_off(calvados, settings):
     finally:
         settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ENABLED": True}
         oauth2_settings.reload()
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_only_services_under_a_whitelisted_address_are_allowed(cas_connector, suffix):
+    service = "https://provider.example/cas/callback" + suffix
+    allowed = cas_connector.allows_service(service)
+    parts = urlsplit(service)
+    if allowed:
+        assert (parts.scheme, parts.netloc) == ("https", "provider.example")
+        assert parts.path == "/cas/callback" or parts.path.startswith("/cas/callback/")
+    assert not cas_connector.allows_service("https://evil.example/" + suffix)
