@@ -211,3 +211,21 @@ def test_a_ticket_is_consumed_once_even_when_asked_twice(patron, cas_connector):
     ticket = ServiceTicket.objects.create(connector=cas_connector, user=patron, service=SERVICE)
     assert ServiceTicket.objects.consume(ticket.ticket) is not None
     assert ServiceTicket.objects.consume(ticket.ticket) is None
+
+
+def test_a_service_taken_off_the_whitelist_after_login_is_unauthorised(
+    live_server, patron, cas_connector
+):
+    ticket = _ticket(_browser(live_server, patron), live_server)
+    cas_connector.settings["services"] = ["https://provider.example/elsewhere/"]
+    cas_connector.save()
+    answer = _get(f"{live_server.url}/cas/serviceValidate", {"ticket": ticket, "service": SERVICE})
+    assert 'code="UNAUTHORIZED_SERVICE"' in answer.text
+
+
+def test_attribute_values_are_escaped_in_the_xml(live_server, patron, cas_connector):
+    patron.last_name = "O'Brien & <Fils>"
+    patron.save()
+    ticket = _ticket(_browser(live_server, patron), live_server)
+    _user, attributes, _pgt = _client(live_server, 3).verify_ticket(ticket)
+    assert attributes["last_name"] == "O'Brien & <Fils>"
