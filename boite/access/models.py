@@ -131,12 +131,11 @@ def _new_ticket() -> str:
 class ServiceTicketQuerySet(models.QuerySet):
     def consume(self, ticket: str) -> ServiceTicket | None:
         """Mark a ticket used, once: the second caller gets None (replay)."""
-        row = (
-            self.select_related("connector__network", "user")
-            .filter(ticket=ticket, consumed_at__isnull=True)
-            .first()
-        )
-        if row is None:
+        try:
+            row = self.select_related("connector__network", "user").get(
+                ticket=ticket, consumed_at__isnull=True
+            )
+        except self.model.DoesNotExist:
             return None
         claimed = self.filter(pk=row.pk, consumed_at__isnull=True).update(
             consumed_at=timezone.now()
