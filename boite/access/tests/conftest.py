@@ -46,3 +46,23 @@ def cas_connector(calvados) -> Connector:
     connector.full_clean()
     connector.save()
     return connector
+
+
+_OPEN_SESSIONS: list = []
+
+
+def http_session(session=None):
+    """A requests session closed when the test ends: a kept-alive connection would hold a
+    live-server thread (and its database connection) past the test."""
+    import requests
+
+    session = session if session is not None else requests.Session()
+    _OPEN_SESSIONS.append(session)
+    return session
+
+
+@pytest.fixture(autouse=True)
+def _close_http_sessions():
+    yield
+    while _OPEN_SESSIONS:
+        _OPEN_SESSIONS.pop().close()

@@ -11,19 +11,20 @@ from django.utils import timezone
 
 from boite.access.identity import identity_for
 from boite.access.models import Connector, ServiceTicket
+from boite.access.tests.conftest import http_session
 
 SERVICE = "https://provider.example/cas/callback"
 
 
 def _get(url: str, params: dict | None = None) -> requests.Response:
-    return requests.get(url, params=params, timeout=10)
+    return http_session().get(url, params=params, timeout=10)
 
 
 def _browser(live_server, user) -> requests.Session:
     """A browser session on the live portal, logged in as the user."""
     client = Client()
     client.force_login(user)
-    session = requests.Session()
+    session = http_session()
     session.cookies.set("sessionid", client.cookies["sessionid"].value)
     return session
 
@@ -39,7 +40,12 @@ def _ticket(browser: requests.Session, live_server, service: str = SERVICE) -> s
 
 
 def _client(live_server, version: int, service: str = SERVICE) -> CASClient:
-    return CASClient(version=version, service_url=service, server_url=f"{live_server.url}/cas/")
+    return CASClient(
+        version=version,
+        service_url=service,
+        server_url=f"{live_server.url}/cas/",
+        session=http_session(),
+    )
 
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,7 +149,7 @@ def test_a_ticket_of_a_connector_taken_out_of_service_is_refused(
 
 
 def test_anonymous_visitors_log_in_first_and_gateway_goes_back(live_server, cas_connector):
-    anonymous = requests.Session()
+    anonymous = http_session()
     response = anonymous.get(
         f"{live_server.url}/cas/login", params={"service": SERVICE}, allow_redirects=False
     )

@@ -10,6 +10,7 @@ from joserfc.jwk import KeySet
 
 from boite.access.identity import identity_for
 from boite.access.models import Connector
+from boite.access.tests.conftest import http_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,24 +39,26 @@ def oidc_connector(calvados) -> Connector:
 def _browser(user) -> requests.Session:
     client = Client()
     client.force_login(user)
-    session = requests.Session()
+    session = http_session()
     session.cookies.set("sessionid", client.cookies["sessionid"].value)
     return session
 
 
 def _discovery(live_server) -> dict:
     url = f"{live_server.url}/o/.well-known/openid-configuration"
-    return requests.get(url, timeout=10).json()
+    return http_session().get(url, timeout=10).json()
 
 
 def _session(connector: Connector, secret: str = SECRET) -> OAuth2Session:
-    return OAuth2Session(
-        connector.oauth_application.client_id,
-        secret,
-        scope="openid",
-        redirect_uri=REDIRECT,
-        code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_basic",
+    return http_session(
+        OAuth2Session(
+            connector.oauth_application.client_id,
+            secret,
+            scope="openid",
+            redirect_uri=REDIRECT,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="client_secret_basic",
+        )
     )
 
 
@@ -80,7 +83,7 @@ def test_a_real_oidc_client_logs_the_patron_in(live_server, patron, oidc_connect
     token = session.fetch_token(
         meta["token_endpoint"], authorization_response=location, code_verifier=verifier
     )
-    keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
+    keys = KeySet.import_key_set(http_session().get(meta["jwks_uri"], timeout=10).json())
     id_token = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
     jwt.JWTClaimsRegistry(
         iss={"essential": True, "value": meta["issuer"]},
@@ -130,8 +133,13 @@ def test_a_code_is_used_once(live_server, patron, oidc_connector):
 
 def test_pkce_is_required(live_server, patron, oidc_connector):
     meta = _discovery(live_server)
-    plain = OAuth2Session(
-        oidc_connector.oauth_application.client_id, SECRET, scope="openid", redirect_uri=REDIRECT
+    plain = http_session(
+        OAuth2Session(
+            oidc_connector.oauth_application.client_id,
+            SECRET,
+            scope="openid",
+            redirect_uri=REDIRECT,
+        )
     )
     url, _state = plain.create_authorization_url(meta["authorization_endpoint"])
     response = _browser(patron).get(url, allow_redirects=False, timeout=10)
@@ -169,7 +177,7 @@ def test_a_connector_out_of_service_or_of_another_portal_logs_nobody_in(
     assert _browser(patron).get(url, allow_redirects=False, timeout=10).status_code == 400
     # Out of service: the token endpoint no longer knows the client (401, not 400).
     Connector.objects.filter(pk=oidc_connector.pk).update(is_active=False)
-    response = requests.post(
+    response = http_session().post(
         meta["token_endpoint"],
         data={"grant_type": "client_credentials"},
         auth=(oidc_connector.oauth_application.client_id, SECRET),
@@ -183,7 +191,7 @@ def test_anonymous_patrons_log_in_first(live_server, oidc_connector):
     url, _s = _session(oidc_connector).create_authorization_url(
         meta["authorization_endpoint"], code_verifier=generate_token(48)
     )
-    response = requests.get(url, allow_redirects=False, timeout=10)
+    response = http_session().get(url, allow_redirects=False, timeout=10)
     assert response.status_code == 302
     assert "login" in response.headers["Location"]
     assert "code=" not in response.headers["Location"]
