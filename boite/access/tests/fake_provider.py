@@ -120,3 +120,58 @@ class FakeProvider:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeCasProvider:
+    """A provider that logs patrons in through the portal's CAS server.
+
+    `/start` sends the browser to the portal's /cas/login; `/cas/callback` validates the
+    ticket with python-cas (CAS 3.0) on the portal and answers « recognised as <card> ».
+    """
+
+    def __init__(self, portal_url: str) -> None:
+        from cas import CASClient
+
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/start":
+                    self.send_response(302)
+                    self.send_header("Location", provider.client.get_login_url())
+                    self.end_headers()
+                    return
+                ticket = parse_qs(parts.query).get("ticket", [""])[0]
+                user, attributes, _pgt = provider.client.verify_ticket(ticket)
+                if parts.path == "/cas/callback" and user:
+                    card = (attributes or {}).get("card_number", user)
+                    body, status = f"<h1>recognised as {card}</h1>", 200
+                else:
+                    body, status = "<h1>refused</h1>", 403
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.service = self.origin + "/cas/callback"
+        self.client = CASClient(
+            version=3, service_url=self.service, server_url=portal_url.rstrip("/") + "/cas/"
+        )
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeCasProvider:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.client.session.close()
