@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
+from oauth2_provider import models as oauth2_models
 
 from boite.access import connectors
 from boite.access.forms import ConnectorForm
@@ -35,3 +36,17 @@ class ConnectorAdmin(ScopedModelAdmin):
     @admin.display(description=_("OpenID Connect client id"))
     def oidc_client_id(self, obj: Connector) -> str:
         return obj.oauth_application.client_id if obj and obj.oauth_application else "—"
+
+
+def unregister_toolkit_admin() -> None:
+    """OAuth clients and tokens are the toolkit's internals: clients are made by OIDC
+    connectors only, and the toolkit's admin classes are not scoped by network."""
+    for model in (
+        oauth2_models.get_application_model(),
+        oauth2_models.get_access_token_model(),
+        oauth2_models.get_grant_model(),
+        oauth2_models.get_id_token_model(),
+        oauth2_models.get_refresh_token_model(),
+    ):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)

@@ -152,3 +152,10 @@ def test_the_administrator_of_another_network_cannot_see_or_move_it(
     response = caen_client.post(ADD, _form(calvados, kind="open_link", settings=settings))
     assert response.status_code == 200
     assert Connector.objects.count() == 1
+
+
+def test_oauth_clients_and_tokens_are_not_in_the_back_office(client, login, admin_calvados):
+    login(client, admin_calvados)
+    assert "oauth2_provider" not in client.get("/admin/").content.decode()
+    for model in ("application", "accesstoken", "grant", "idtoken", "refreshtoken"):
+        assert client.get(f"/admin/oauth2_provider/{model}/").status_code == 404
