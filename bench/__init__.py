@@ -12,4 +12,5 @@ BENCHES = [
     "bench.pro",
     "bench.finance",
     "bench.patrons",
+    "bench.access",
 ]

@@ -242,3 +242,64 @@ PATRONS_LOGIN_LOCKOUT_SECONDS = env_int("PATRONS_LOGIN_LOCKOUT_SECONDS", 900, mi
 PATRONS_REGISTRATIONS_PER_IP_PER_HOUR = env_int(
     "PATRONS_REGISTRATIONS_PER_IP_PER_HOUR", 5, minimum=1
 )
+# -- access (issue « Direct access »): OpenID Connect provider ----------------------
+# django-oauth-toolkit issues one client per OIDC connector; PKCE is required. The RSA
+# key that signs ID tokens comes from OIDC_RSA_PRIVATE_KEY (PEM) in production and is
+# generated once into var/ for a developer's checkout. In production without the key,
+# OpenID Connect stays off (no discovery, OIDC connectors refused with a message).
+INSTALLED_APPS += ["oauth2_provider"]
+
+
+def _oidc_rsa_private_key() -> str:
+    key = env_str("OIDC_RSA_PRIVATE_KEY").replace("\\n", "\n")
+    if key:
+        return key
+    if PRODUCTION:
+        return ""
+    path = VAR_DIR / "oidc_rsa_private_key.pem"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.write_bytes(
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    return path.read_text()
+
+
+_OIDC_KEY = _oidc_rsa_private_key()
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": bool(_OIDC_KEY),
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
+    "PKCE_REQUIRED": True,
+    "OAUTH2_VALIDATOR_CLASS": "boite.access.oidc_validator.ConnectorValidator",
+    "SCOPES": {
+        "openid": _("OpenID Connect identification"),
+        "profile": _("Your name and library"),
+        "email": _("Your e-mail address"),
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+    # Clients come from connectors only: no self-registration of any kind.
+    "DCR_ENABLED": False,
+    "CIMD_ENABLED": False,
+    # OAuth 2.0 Security BCP (RFC 9700): no implicit or password grant, S256 only, tokens
+    # never in URLs and hashed at rest, `iss` in responses, refresh replay detection.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

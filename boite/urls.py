@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("o/", include("boite.access.oidc_urls")),
     path("", include("boite.catalog.urls")),
     path("", include("boite.patrons.urls")),
     path("", include("boite.access.urls")),

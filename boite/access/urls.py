@@ -1,3 +1,13 @@
+from django.urls import path
+
+from boite.access import views
+
 app_name = "access"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cas/login", views.cas_login, name="cas_login"),
+    path("cas/logout", views.cas_logout, name="cas_logout"),
+    path("cas/validate", views.cas_validate, name="cas_validate"),
+    path("cas/serviceValidate", views.cas_service_validate, name="cas_service_validate"),
+    path("cas/p3/serviceValidate", views.cas_p3_service_validate, name="cas_p3_service_validate"),
+]

@@ -1,0 +1,170 @@
+"""Connectors (how a patron is handed over to a provider) and CAS service tickets."""
+
+from __future__ import annotations
+
+import secrets as _secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from boite.access import connectors
+from boite.access.identity import Identity
+
+TICKET_LIFETIME = timedelta(seconds=60)
+
+
+class Connector(models.Model):
+    """How one offer's patrons enter the provider: a kind, its settings, its secrets.
+
+    Settings are validated by the kind's schema; secrets live in their own column,
+    are never rendered by any form or page and never logged (see `__repr__`).
+    """
+
+    network = models.ForeignKey(
+        "networks.Network",
+        verbose_name=_("network"),
+        on_delete=models.CASCADE,
+        related_name="connectors",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    secrets = models.JSONField(_("secrets"), default=dict, blank=True, editable=False)
+    is_active = models.BooleanField(_("in service"), default=True)
+    oauth_application = models.OneToOneField(
+        django_settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        verbose_name=_("OpenID Connect client"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="connector",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("connector")
+        verbose_name_plural = _("connectors")
+        ordering = ["network", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Connector {self.pk} {self.kind} {self.name!r}>"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        changed = getattr(self, "_changed_secrets", set())
+        self._changed_secrets = set()
+        self.implementation.saved(self, changed)
+
+    # -- kind and settings ----------------------------------------------------
+    @property
+    def implementation(self) -> connectors.ConnectorKind:
+        return connectors.get_kind(self.kind)
+
+    def clean(self) -> None:
+        choices = dict(connectors.kind_choices())
+        if self.kind not in choices:
+            raise ValidationError({"kind": _("Choose a kind of connector from the list.")})
+        cleaned, errors = type(self.implementation).validate_settings(self.settings)
+        if errors:
+            raise ValidationError(
+                {
+                    "settings": [
+                        f"{name}: {message}" for name, ms in errors.items() for message in ms
+                    ]
+                }
+            )
+        self.settings = cleaned
+
+    def secret(self, name: str) -> str:
+        return self.secrets.get(name, "")
+
+    def has_secret(self, name: str) -> bool:
+        return bool(self.secrets.get(name))
+
+    def set_secret(self, name: str, value: str) -> None:
+        """Replace a secret (an empty value clears it)."""
+        self._changed_secrets = {*getattr(self, "_changed_secrets", set()), name}
+        if value:
+            self.secrets = {**self.secrets, name: value}
+        else:
+            self.secrets = {k: v for k, v in self.secrets.items() if k != name}
+
+    # -- the interface the gate calls ------------------------------------------
+    def handover(self, request: HttpRequest, identity: Identity, target: str = "") -> HttpResponse:
+        """The response that takes the patron into the provider, already recognised.
+
+        `target` is a deep link into the provider (a record's URL) or "" for its home
+        page; a target outside the provider's configured origin raises
+        `connectors.HandoverError` (no open redirect).
+        """
+        return self.implementation.handover(self, request, identity, target)
+
+    # -- CAS ------------------------------------------------------------------
+    def allows_service(self, service: str) -> bool:
+        """A CAS service URL is allowed when it starts with a whitelisted URL:
+        same scheme and host, and a path below the whitelisted one."""
+        wanted = urlsplit(service)
+        for allowed in self.settings.get("services", []):
+            ref = urlsplit(allowed)
+            if (wanted.scheme, wanted.netloc) != (ref.scheme, ref.netloc):
+                continue
+            base = ref.path.rstrip("/")
+            if wanted.path == base or wanted.path.startswith(base + "/") or not base:
+                return True
+        return False
+
+
+def _new_ticket() -> str:
+    return "ST-" + _secrets.token_urlsafe(32)
+
+
+class ServiceTicketQuerySet(models.QuerySet):
+    def consume(self, ticket: str) -> ServiceTicket | None:
+        """Mark a ticket used, once: the second caller gets None (replay)."""
+        try:
+            row = self.select_related("connector__network", "user").get(
+                ticket=ticket, consumed_at__isnull=True
+            )
+        except self.model.DoesNotExist:
+            return None
+        claimed = self.filter(pk=row.pk, consumed_at__isnull=True).update(
+            consumed_at=timezone.now()
+        )
+        return row if claimed == 1 else None
+
+    def purge_expired(self) -> int:
+        return self.filter(created_at__lt=timezone.now() - timedelta(hours=1)).delete()[0]
+
+
+class ServiceTicket(models.Model):
+    """A CAS service ticket: single use, valid `TICKET_LIFETIME`, for one service URL."""
+
+    ticket = models.CharField(max_length=100, unique=True, default=_new_ticket)
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="tickets")
+    user = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    service = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ServiceTicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("CAS service ticket")
+        verbose_name_plural = _("CAS service tickets")
+
+    def __str__(self) -> str:
+        return f"ST-… ({self.connector_id})"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() - self.created_at > TICKET_LIFETIME

@@ -1,0 +1,177 @@
+"""A fake provider: a real HTTP server on 127.0.0.1 that checks signed links.
+
+It recomputes each scheme's hashes on its own, from the field's documentation (not
+from boite.access's code), and answers 200 « recognised as <card> » or 403.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def check_mediatheque_numerique(q: dict, key: str, origin: str) -> str | None:
+    card = q.get("id", "")
+    if not card or not q.get("sso_id") or not _same(q.get("id_encrypted", ""), _sha256(card + key)):
+        return None
+    if "return_url" in q and not q["return_url"].startswith(origin + "/"):
+        return None
+    return card
+
+
+def check_vodeclic(q: dict, key: str, origin: str) -> str | None:
+    card, email = q.get("id", ""), q.get("email", "")
+    today = datetime.now(PARIS).strftime("%d%m%Y")
+    ok = (
+        card
+        and _same(q.get("encrypted_id", ""), _sha256(card + key))
+        and _same(q.get("encrypted_email", ""), _sha256(email + key))
+        and _same(q.get("d", ""), _sha256(today + key))
+    )
+    return card if ok else None
+
+
+def check_toutapprendre(q: dict, key: str, origin: str) -> str | None:
+    card, stamp = q.get("id", ""), q.get("d", "")
+    try:
+        when = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=PARIS)
+    except ValueError:
+        return None
+    if abs(datetime.now(PARIS) - when) > timedelta(minutes=5):
+        return None  # a link is good for a few minutes only
+    expected = hashlib.md5(f"{card}{stamp}{key}".encode()).hexdigest()  # noqa: S324
+    return card if card and _same(q.get("hash", ""), expected) else None
+
+
+CHECKS = {
+    "mediatheque_numerique": check_mediatheque_numerique,
+    "vodeclic": check_vodeclic,
+    "toutapprendre": check_toutapprendre,
+}
+
+
+class FakeProvider:
+    """`provider.add(path, scheme, key)` then send the patron to `provider.url(path)`."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[str, str]] = {}
+        self.seen: list[dict] = []
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                provider.seen.append(query)
+                route = provider.routes.get(parts.path)
+                card = None
+                if route:
+                    scheme, key = route
+                    card = CHECKS[scheme](query, key, provider.origin)
+                if card:
+                    self._answer(200, f"recognised as {card}")
+                elif parts.path in provider.pages:
+                    self._answer(200, f"page {parts.path}")
+                else:
+                    self._answer(403, "refused")
+
+            def _answer(self, status: int, text: str) -> None:
+                body = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.pages: set[str] = set()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def add(self, path: str, scheme: str, key: str) -> str:
+        self.routes[path] = (scheme, key)
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def __enter__(self) -> FakeProvider:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeCasProvider:
+    """A provider that logs patrons in through the portal's CAS server.
+
+    `/start` sends the browser to the portal's /cas/login; `/cas/callback` validates the
+    ticket with python-cas (CAS 3.0) on the portal and answers « recognised as <card> ».
+    """
+
+    def __init__(self, portal_url: str) -> None:
+        from cas import CASClient
+
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/start":
+                    self.send_response(302)
+                    self.send_header("Location", provider.client.get_login_url())
+                    self.end_headers()
+                    return
+                ticket = parse_qs(parts.query).get("ticket", [""])[0]
+                user, attributes, _pgt = provider.client.verify_ticket(ticket)
+                if parts.path == "/cas/callback" and user:
+                    card = (attributes or {}).get("card_number", user)
+                    body, status = f"<h1>recognised as {card}</h1>", 200
+                else:
+                    body, status = "<h1>refused</h1>", 403
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.service = self.origin + "/cas/callback"
+        self.client = CASClient(
+            version=3, service_url=self.service, server_url=portal_url.rstrip("/") + "/cas/"
+        )
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeCasProvider:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.client.session.close()

@@ -1,0 +1,42 @@
+"""A patron in a real browser enters providers through the portal (Chromium)."""
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from boite.access.models import Connector
+from boite.access.tests.fake_provider import FakeCasProvider
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page, live_server, user) -> None:
+    # The patrons' login page arrives with the patrons app; the session is what matters.
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def test_a_patron_lands_recognised_on_a_cas_provider(page, live_server, patron, calvados):
+    with FakeCasProvider(live_server.url) as provider:
+        connector = Connector(
+            network=calvados,
+            name="Fournisseur CAS",
+            kind="cas",
+            settings={
+                "url": provider.origin + "/start",
+                "services": [provider.service],
+                "attributes": ["card_number"],
+            },
+        )
+        connector.full_clean()
+        connector.save()
+        _log_in(page, live_server, patron)
+        page.goto(provider.origin + "/start")
+        expect(page.get_by_role("heading", level=1)).to_have_text("recognised as 14000123456")
+        assert page.url.startswith(provider.service + "?ticket=ST-")
+        # The same ticket a second time (reload) is refused: tickets are single use.
+        page.reload()
+        expect(page.get_by_role("heading", level=1)).to_have_text("refused")

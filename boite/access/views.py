@@ -1,0 +1,156 @@
+"""The CAS 1.0 / 2.0 / 3.0 server: the portal identifies patrons for CAS providers.
+
+Protocol: https://apereo.github.io/cas/7.0.x/protocol/CAS-Protocol-Specification.html
+Tickets are issued only for service URLs whitelisted on an active CAS connector of the
+portal's network, are used once and live 60 seconds. The `user` is the patron's
+pseudonymous id; attributes are those the connector allows.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from boite.access.identity import identity_for, refusal_for
+from boite.access.models import Connector, ServiceTicket
+
+_TRUE = {"true", "1", "yes"}
+
+
+def _cas_connector_for(request: HttpRequest, service: str) -> Connector | None:
+    """The active CAS connector of this portal that whitelists the service URL."""
+    for connector in Connector.objects.filter(
+        network=request.network, kind="cas", is_active=True
+    ).select_related("network"):
+        if connector.allows_service(service):
+            return connector
+    return None
+
+
+def _with_params(url: str, **params: str) -> str:
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    pairs = parse_qsl(query, keep_blank_values=True) + list(params.items())
+    return urlunsplit((scheme, netloc, path, urlencode(pairs), fragment))
+
+
+def _error_page(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
+    return render(request, "access/cas_error.html", {"message": message}, status=status)
+
+
+@never_cache
+@require_GET
+def cas_login(request: HttpRequest) -> HttpResponse:
+    service = request.GET.get("service", "")
+    if not service:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return render(request, "access/cas_logged_in.html")
+    connector = _cas_connector_for(request, service)
+    if connector is None:
+        return _error_page(request, _("This service is not allowed to use the portal's login."))
+    if not request.user.is_authenticated:
+        if request.GET.get("gateway", "").lower() in _TRUE:
+            return HttpResponseRedirect(service)
+        return redirect_to_login(request.get_full_path())
+    refusal = refusal_for(request.user, connector)
+    if refusal:
+        return _error_page(request, refusal)
+    ticket = ServiceTicket.objects.create(connector=connector, user=request.user, service=service)
+    return HttpResponseRedirect(_with_params(service, ticket=ticket.ticket))
+
+
+@never_cache
+@require_GET
+def cas_logout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    target = request.GET.get("service") or request.GET.get("url") or ""
+    if target and _cas_connector_for(request, target) is not None:
+        return HttpResponseRedirect(target)
+    return render(request, "access/cas_logged_out.html")
+
+
+class _Failure(Exception):
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__(code)
+        self.code, self.description = code, description
+
+
+def _check_ticket(request: HttpRequest) -> tuple[ServiceTicket, Connector]:
+    """The ticket named by the request, consumed; or a `_Failure` with its CAS code."""
+    ticket_id = request.GET.get("ticket", "")
+    service = request.GET.get("service", "")
+    if not ticket_id or not service:
+        raise _Failure("INVALID_REQUEST", "Both 'ticket' and 'service' are required.")
+    if not ticket_id.startswith("ST-"):
+        raise _Failure("INVALID_TICKET_SPEC", "Only service tickets (ST-) are accepted here.")
+    # Consumed first, whatever happens next: a ticket is never validated twice.
+    ticket = ServiceTicket.objects.consume(ticket_id)
+    if ticket is None:
+        raise _Failure("INVALID_TICKET", "Ticket not recognised or already used.")
+    connector = ticket.connector
+    if connector.network_id != request.network.pk or not connector.is_active:
+        raise _Failure("INVALID_TICKET", "Ticket not recognised or already used.")
+    if ticket.is_expired:
+        raise _Failure("INVALID_TICKET", "Ticket expired.")
+    if service != ticket.service:
+        raise _Failure("INVALID_SERVICE", "Ticket was issued for another service.")
+    if not connector.allows_service(service):
+        raise _Failure("UNAUTHORIZED_SERVICE", "Service is no longer allowed.")
+    return ticket, connector
+
+
+@never_cache
+@require_GET
+def cas_validate(request: HttpRequest) -> HttpResponse:
+    """CAS 1.0: `yes\\n<user>\\n` or `no\\n\\n`."""
+    try:
+        ticket, connector = _check_ticket(request)
+    except _Failure:
+        return HttpResponse("no\n\n", content_type="text/plain; charset=utf-8")
+    user = identity_for(ticket.user, connector.network).pseudonym
+    return HttpResponse(f"yes\n{user}\n", content_type="text/plain; charset=utf-8")
+
+
+def _service_validate(request: HttpRequest) -> HttpResponse:
+    as_json = request.GET.get("format", "XML").upper() == "JSON"
+    try:
+        ticket, connector = _check_ticket(request)
+    except _Failure as failure:
+        if as_json:
+            body = {
+                "authenticationFailure": {"code": failure.code, "description": failure.description}
+            }
+            return JsonResponse({"serviceResponse": body})
+        xml = render_to_string("access/cas_failure.xml", {"failure": failure})
+        return HttpResponse(xml, content_type="application/xml; charset=utf-8")
+    identity = identity_for(ticket.user, connector.network)
+    attributes = identity.attributes(connector.settings.get("attributes", []))
+    if as_json:
+        body = {"authenticationSuccess": {"user": identity.pseudonym, "attributes": attributes}}
+        return JsonResponse({"serviceResponse": body})
+    xml = render_to_string(
+        "access/cas_success.xml", {"user": identity.pseudonym, "attributes": attributes.items()}
+    )
+    return HttpResponse(xml, content_type="application/xml; charset=utf-8")
+
+
+@never_cache
+@require_GET
+def cas_service_validate(request: HttpRequest) -> HttpResponse:
+    """CAS 2.0 (attributes included, as most CAS servers and clients do)."""
+    return _service_validate(request)
+
+
+@never_cache
+@require_GET
+def cas_p3_service_validate(request: HttpRequest) -> HttpResponse:
+    """CAS 3.0."""
+    return _service_validate(request)
