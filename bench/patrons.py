@@ -16,7 +16,8 @@ from boite.networks.models import Library, Network, StaffRole, User
 from boite.patrons.models import Patron
 from boite.patrons.services import new_username
 
-ARGON2 = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+# The production hasher (the test settings use MD5 for speed; the bench must not).
+ARGON2 = ["boite.lib.hashers.BoiteArgon2PasswordHasher"]
 REGISTRATIONS = 40
 LOGINS = 40
 PENDING = 10_000

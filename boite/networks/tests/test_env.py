@@ -80,3 +80,13 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = _manage("check", BOITE_PRODUCTION="true", BOITE_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_passwords_are_hashed_with_argon2id_at_the_owasp_cost():
+    from django.contrib.auth.hashers import make_password
+
+    from boite.lib.hashers import BoiteArgon2PasswordHasher
+
+    encoded = make_password("une phrase de passe", hasher=BoiteArgon2PasswordHasher())
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert BoiteArgon2PasswordHasher().verify("une phrase de passe", encoded)
