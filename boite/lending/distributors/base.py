@@ -260,7 +260,10 @@ def _safe_url(url: str) -> str:
 def read_datetime(value: Any, field: str) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise DistributorNonsense(f"{field}: not a date-time with a time zone: {value!r}")
     return parsed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,39 @@ def pair(request):
     yield Pair(fake, adapter)
     adapter.close()
     fake.stop()
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def dilicom_account(db, calvados, caen_network, fake_dilicom):
+    """The PNB contract shared by both networks, pointed at the fake Dilicom."""
+    from boite.lending.models import DistributorAccount
+
+    account = DistributorAccount.objects.create(
+        name="Dilicom PNB — Calvados",
+        kind="dilicom",
+        base_url=fake_dilicom.url,
+        login=GLN,
+        password=PASSWORD,
+        timeout_seconds=2,
+    )
+    account.networks.set([calvados, caen_network])
+    return account
+
+
+@pytest.fixture
+def odl_account(db, calvados, fake_odl):
+    from boite.lending.models import DistributorAccount
+
+    account = DistributorAccount.objects.create(
+        name="ODL — Calvados",
+        kind="odl",
+        base_url=fake_odl.url + "/feed",
+        login=GLN,
+        password=PASSWORD,
+        timeout_seconds=2,
+    )
+    account.networks.set([calvados])
+    return account
