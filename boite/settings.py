@@ -214,3 +214,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# -- lending (PNB licences) ---------------------------------------------------------------
+# Offer files (Dilicom ONIX, ODL feeds) dropped in <inbox>/<distributor account id>/ are
+# applied by the sync job; LENDING_SYNC_MINUTES is how often it runs.
+LENDING_OFFERS_INBOX = Path(env_str("LENDING_OFFERS_INBOX", str(VAR_DIR / "lending" / "inbox")))
+LENDING_SYNC_MINUTES = env_int("LENDING_SYNC_MINUTES", 30, minimum=5)
+# httpx logs every request line at INFO; an ODL checkout URL carries the loan's parameters.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
