@@ -242,7 +242,7 @@ class SyncRun(models.Model):
         RUNNING = "running", _("running")
         SUCCESS = "success", _("success")
         PARTIAL = "partial", _("done, with problems")
-        FAILED = "failed", _("failed, nothing changed")
+        FAILED = "failed", _("failed")
 
     account = models.ForeignKey(
         DistributorAccount,

@@ -169,7 +169,7 @@ def test_the_last_copy_goes_to_one_patron_only(pair):
     pair.adapter.checkout(licence, first)
     with pytest.raises(NoCopyAvailable) as refused:
         pair.adapter.checkout(licence, _request())
-    assert "copy" in str(refused.value.message)
+    assert "exemplaire" in str(refused.value.message)
     assert pair.fake.licences["L-1"].loans_left == 9
     _same_numbers(pair, "L-1")
     pair.adapter.return_loan(LoanRef(first.loan_id, licence, _status_url(pair, first.loan_id)))
@@ -275,7 +275,7 @@ def test_a_hanging_distributor_times_out(pair):
     pair.fake.mode = "hang"
     with pytest.raises(DistributorTimeout) as timed_out:
         pair.adapter.checkout(licence, _request())
-    assert "in time" in str(timed_out.value.message)
+    assert "à temps" in str(timed_out.value.message)
     assert pair.fake.licences["L-1"].loans == {}
 
 

@@ -213,7 +213,7 @@ def test_a_malformed_file_changes_nothing_and_is_recorded(dilicom_account, name)
     run = import_offers(dilicom_account, str(DATA / name), full=True)
     assert run.outcome == SyncRun.Outcome.FAILED
     assert run.created == run.updated == run.ended == 0
-    assert "cannot be read" in run.problems[-1]["message"]
+    assert "Le fichier est illisible" in run.problems[-1]["message"]
     after = list(Licence.objects.values_list("distributor_key", "state", "loans_total"))
     assert after == before
 
