@@ -109,6 +109,7 @@ class FakeDistributor:
         self.mode = "ok"
         self.licences: dict[str, FakeLicence] = {}
         self.requests: list[tuple[str, str, bytes]] = []
+        self.open_loans: dict[str, FakeLoan] = {}
         self.lock = threading.Lock()
         self._release = threading.Event()
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -170,11 +171,13 @@ class FakeDistributor:
             return self.route(method, urlsplit(path), body)
 
     def _settle(self) -> None:
+        """Loans whose end has passed are over (only open loans are looked at)."""
         now = timezone.now()
-        for licence in self.licences.values():
-            for loan in licence.loans.values():
-                if loan.is_open and loan.end <= now:
-                    loan.state = "expired"
+        for loan_id, loan in list(self.open_loans.items()):
+            if loan.is_open and loan.end <= now:
+                loan.state = "expired"
+            if not loan.is_open:
+                del self.open_loans[loan_id]
 
     def route(self, method, url, body):  # pragma: no cover - subclasses
         raise NotImplementedError
@@ -195,9 +198,8 @@ class FakeDistributor:
         if end <= now or end > now + timedelta(days=licence.loan_max_days, minutes=5):
             return "INVALID_LOAN_END_DATE"
         licence.loans_left -= 1
-        licence.loans[loan_id] = FakeLoan(
-            id=loan_id, licence_id=licence.id, end=end, started=now, **kwargs
-        )
+        loan = FakeLoan(id=loan_id, licence_id=licence.id, end=end, started=now, **kwargs)
+        licence.loans[loan_id] = self.open_loans[loan_id] = loan
         return None
 
     def _extend(self, loan: FakeLoan, end: datetime | None) -> str | None:
