@@ -110,7 +110,7 @@ class DilicomPNB(Distributor):
                     status = _licence_status(line)
                 except DistributorNonsense as error:
                     line_id = line.get("orderLineId") if isinstance(line, dict) else None
-                    if line_id is None:
+                    if not _is_id(line_id):
                         raise
                     by_id[str(line_id)] = error
                 else:
@@ -155,31 +155,35 @@ class DilicomPNB(Distributor):
 
     def _loan(self, answer: dict, licence: LicenceRef) -> LoanAnswer:
         loan = answer.get("loanResponse")
-        if not isinstance(loan, dict) or not loan.get("loanId"):
+        if not isinstance(loan, dict) or not _is_id(loan.get("loanId")):
             raise DistributorNonsense("no loanResponse with a loanId")
         if answer.get("returnStatus") == "RECALL":
             state = LoanState.REVOKED
         else:
-            state = _LOAN_STATES.get(loan.get("status", "NOT_DOWNLOADED"))
+            status = loan.get("status", "NOT_DOWNLOADED")
+            state = _LOAN_STATES.get(status) if isinstance(status, str) else None
             if state is None:
-                raise DistributorNonsense(f"unknown loan status {loan.get('status')!r}")
+                raise DistributorNonsense(f"unknown loan status {status!r}")
         link = loan.get("link") or {}
-        if state.is_open and not (isinstance(link, dict) and link.get("url")):
+        if not isinstance(link, dict) or not isinstance(link.get("url", ""), str):
+            raise DistributorNonsense("link is not an object with a url")
+        if state.is_open and not link.get("url"):
             raise DistributorNonsense("an open loan without a download link")
         return LoanAnswer(
             loan_id=str(loan["loanId"]),
             state=state,
             end=read_datetime(loan.get("loanEndDate"), "loanEndDate"),
-            download_url=link.get("url", "") if isinstance(link, dict) else "",
+            download_url=link.get("url", ""),
             can_return=state.is_open,
             can_renew=state.is_open and bool(loan.get("extendable", True)),
         )
 
 
 def _licence_status(line: object) -> LicenceStatus:
-    if not isinstance(line, dict) or not line.get("orderLineId"):
+    if not isinstance(line, dict) or not _is_id(line.get("orderLineId")):
         raise DistributorNonsense("an order line without orderLineId")
-    state = _LICENCE_STATES.get(line.get("status"))
+    status = line.get("status")
+    state = _LICENCE_STATES.get(status) if isinstance(status, str) else None
     if state is None:
         raise DistributorNonsense(f"unknown order line status {line.get('status')!r}")
     concurrent_max = read_count(line.get("loanNbSimultaneousUsers"), "loanNbSimultaneousUsers")
@@ -198,3 +202,7 @@ def _licence_status(line: object) -> LicenceStatus:
         expires=read_datetime(line.get("offerValidityEnd"), "offerValidityEnd"),
         loan_max_days=read_count(line.get("loanMaxDuration"), "loanMaxDuration", optional=True),
     )
+
+
+def _is_id(value: object) -> bool:
+    return bool(value) and isinstance(value, str | int) and not isinstance(value, bool)

@@ -107,9 +107,9 @@ class ODL(Distributor):
         self._refuse_errors(response, "status")
         document = self._json(response)
         current = read_status_document(document)
-        for link in document.get("links") or []:
-            if isinstance(link, dict) and link.get("rel") == rel and link.get("href"):
-                return link["href"]
+        href = _links(document).get(rel)
+        if href:
+            return href
         if rel == "renew":
             raise DistributorRefused(
                 f"loan {current.loan_id}: no renew link",
@@ -152,13 +152,9 @@ def read_status_document(data: dict) -> LoanAnswer:
         state = LoanState(data.get("status"))
     except ValueError:
         raise DistributorNonsense(f"LSD: unknown status {data.get('status')!r}") from None
-    if not data.get("id"):
+    if not _is_id(data.get("id")):
         raise DistributorNonsense("LSD: no id")
-    links = {
-        link.get("rel"): link.get("href", "")
-        for link in data.get("links") or []
-        if isinstance(link, dict)
-    }
+    links = _links(data)
     rights = data.get("potential_rights") or {}
     if not isinstance(rights, dict):
         raise DistributorNonsense("LSD: potential_rights is not an object")
@@ -180,7 +176,7 @@ def read_licence_info(data: dict) -> LicenceStatus:
     terms = data.get("terms") or {}
     if not isinstance(checkouts, dict) or not isinstance(terms, dict):
         raise DistributorNonsense("License Info Document without checkouts or terms")
-    if not data.get("identifier"):
+    if not _is_id(data.get("identifier")):
         raise DistributorNonsense("License Info Document without identifier")
     expires = read_datetime(terms.get("expires"), "terms.expires")
     concurrency = read_count(terms.get("concurrency"), "terms.concurrency")
@@ -211,3 +207,21 @@ def read_licence_info(data: dict) -> LicenceStatus:
         expires=expires,
         loan_max_days=length // 86400 if length is not None else None,
     )
+
+
+def _is_id(value: object) -> bool:
+    return bool(value) and isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _links(document: dict) -> dict[str, str]:
+    """rel → href of a document's links; anything else than a list of links is nonsense."""
+    links = document.get("links") or []
+    if not isinstance(links, list):
+        raise DistributorNonsense("links is not a list")
+    return {
+        link["rel"]: link["href"]
+        for link in links
+        if isinstance(link, dict)
+        and isinstance(link.get("rel"), str)
+        and isinstance(link.get("href"), str)
+    }

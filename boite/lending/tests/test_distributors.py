@@ -15,6 +15,8 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boite.lending.distributors import DISTRIBUTORS, choices, connect, distributor_class
 from boite.lending.distributors.base import (
@@ -32,6 +34,8 @@ from boite.lending.distributors.base import (
     NoCopyAvailable,
     passphrase_digest,
 )
+from boite.lending.distributors.dilicom import _licence_status as dilicom_order_line
+from boite.lending.distributors.odl import read_licence_info, read_status_document
 
 PASSPHRASE = "la mer est calme ce matin"
 
@@ -340,3 +344,84 @@ def test_dilicom_has_no_notifications(fake_dilicom):
     adapter = connect("dilicom", Connection(fake_dilicom.url))
     with pytest.raises(DistributorRefused):
         adapter.parse_notification(b"{}")
+
+
+# -- the answer readers, on anything a distributor might send ---------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10**6) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=15,
+)
+_licence_info = st.fixed_dictionaries(
+    {
+        "identifier": _json,
+        "status": st.sampled_from(["available", "unavailable", "expired", "x"]) | _json,
+        "checkouts": st.fixed_dictionaries({"left": _json, "available": _json}) | _json,
+        "terms": st.fixed_dictionaries(
+            {"checkouts": _json, "concurrency": _json, "length": _json, "expires": _json}
+        )
+        | _json,
+    }
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_licence_info)
+def test_odl_licence_info_is_read_or_called_nonsense(document):
+    try:
+        status = read_licence_info(document)
+    except DistributorNonsense:
+        return
+    assert status.concurrent_available <= status.concurrent_max
+    assert status.loans_left is None or status.loans_left >= 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {
+            "id": _json,
+            "status": st.sampled_from([s.value for s in LoanState]) | _json,
+            "links": st.lists(
+                st.fixed_dictionaries(
+                    {"rel": st.sampled_from(["self", "license", "return", "renew"]), "href": _json}
+                )
+                | _json,
+                max_size=4,
+            )
+            | _json,
+            "potential_rights": st.fixed_dictionaries({"end": _json}) | _json,
+        }
+    )
+)
+def test_odl_status_documents_are_read_or_called_nonsense(document):
+    try:
+        answer = read_status_document(document)
+    except DistributorNonsense:
+        return
+    assert answer.loan_id and isinstance(answer.state, LoanState)
+    assert not answer.state.is_open or answer.download_url
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {
+            "orderLineId": _json,
+            "status": st.sampled_from(["ACTIVE", "EXHAUSTED", "EXPIRED", "RECALLED"]) | _json,
+            "nbLoans": _json,
+            "nbLoansLeft": _json,
+            "loanNbSimultaneousUsers": _json,
+            "nbSimultaneousUsersInUse": _json,
+            "offerValidityEnd": _json,
+        }
+    )
+)
+def test_dilicom_order_lines_are_read_or_called_nonsense(line):
+    try:
+        status = dilicom_order_line(line)
+    except DistributorNonsense:
+        return
+    assert 0 <= status.concurrent_in_use <= status.concurrent_max
+    assert 0 <= status.loans_left <= status.loans_total
