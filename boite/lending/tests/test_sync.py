@@ -185,3 +185,13 @@ def test_the_command_says_what_failed(dilicom_account):
     assert "problems 1" in out.getvalue()
     with pytest.raises(CommandError, match="No active"):
         call_command("sync_licences", account=999)
+
+
+def test_the_demo_loads_licences_for_both_networks(calvados, caen_network):
+    from boite.lending import demo
+
+    out = StringIO()
+    demo.load(out)
+    assert "6 created" in out.getvalue()
+    assert Licence.objects.for_network(caen_network).count() == 6
+    assert Licence.objects.for_network(calvados).count() == 6
