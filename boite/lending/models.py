@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,10 @@ from boite.lending.distributors.base import (
 from boite.networks.models import Network
 
 EXPIRING_SOON_DAYS = 92  # « expiring within 3 months »
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class DistributorAccount(models.Model):
@@ -43,6 +49,8 @@ class DistributorAccount(models.Model):
         Network, verbose_name=_("networks"), related_name="distributor_accounts"
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Part of the notification URL given to the distributor: only it can post loan changes.
+    notification_token = models.CharField(max_length=64, default=_new_token, editable=False)
 
     class Meta:
         verbose_name = _("distributor account")
@@ -51,6 +59,10 @@ class DistributorAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def notification_path(self) -> str:
+        """Where the distributor posts loan changes (ODL); prefix it with the portal's host."""
+        return reverse("lending:notification", args=[self.pk, self.notification_token])
 
     def connect(self, notification_url: str = "") -> Distributor:
         """The adapter of this account (close it after use, or use it in `with`)."""
@@ -236,6 +248,7 @@ class SyncRun(models.Model):
         OFFERS_FULL = "offers_full", _("full offer file")
         OFFERS_DELTA = "offers_delta", _("offer update file")
         COUNTERS = "counters", _("counters refresh")
+        NOTIFICATION = "notification", _("notification from the distributor")
         EXPIRY = "expiry", _("expiry of licences")
 
     class Outcome(models.TextChoices):

@@ -27,6 +27,7 @@ from boite.lending.distributors.base import (
     DistributorNonsense,
     DistributorTimeout,
     DistributorUnavailable,
+    LoanAnswer,
 )
 from boite.lending.models import DistributorAccount, Licence, SyncRun
 from boite.lending.offers import READERS, Offer, OfferFileError, OfferProblem
@@ -278,6 +279,23 @@ def _write_counters(licences: list[Licence]) -> None:
 def expire_licences(account: DistributorAccount, now: datetime) -> int:
     """Licences whose validity has ended stop lending, even if the distributor is silent."""
     return account.licences.due_to_expire(now).update(state=Licence.State.EXPIRED)
+
+
+def handle_notification(account: DistributorAccount, answer: LoanAnswer) -> bool:
+    """A loan change pushed by the distributor. True when it was applied.
+
+    This wave has no loans yet: every notification is about a loan the portal does not
+    know, which is recorded for the librarians and changes nothing. The loans wave looks
+    the loan up by `answer.loan_id` here and updates it.
+    """
+    run = SyncRun.objects.create(
+        account=account, kind=SyncRun.Kind.NOTIFICATION, source=f"loan {answer.loan_id}"[:500]
+    )
+    run.problem(
+        f"loan {answer.loan_id}", _("A notification about a loan the portal does not know.")
+    )
+    run.finish()
+    return False
 
 
 def sync_account(account: DistributorAccount, *, progress: Progress | None = None) -> list[SyncRun]:

@@ -13,5 +13,10 @@ urlpatterns = [
         views.sync_now,
         name="sync_now",
     ),
+    path(
+        "prets/notifications/<int:account_id>/<str:token>/",
+        views.notification,
+        name="notification",
+    ),
     path("aide/applications-de-lecture/", views.reading_apps, name="reading_apps"),
 ]

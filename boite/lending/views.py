@@ -8,16 +8,19 @@ from collections.abc import Iterator
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from boite.lending import tasks
+from boite.lending import sync, tasks
 from boite.lending.access import VIEW_ROLES, may_manage_licences, network_for_licences
+from boite.lending.distributors.base import DistributorError, DistributorNonsense
 from boite.lending.forms import LicenceFilterForm
-from boite.lending.models import EXPIRING_SOON_DAYS, Licence, SyncRun
+from boite.lending.models import EXPIRING_SOON_DAYS, DistributorAccount, Licence, SyncRun
 from boite.networks.access import staff_required
 from boite.networks.models import StaffRole
 
@@ -170,6 +173,32 @@ def sync_now(request: HttpRequest, account_id: int) -> HttpResponse:
         % {"account": account.name},
     )
     return redirect("lending:sync_runs")
+
+
+_MAX_NOTIFICATION_BYTES = 64 * 1024
+
+
+@csrf_exempt  # posted by the distributor's server; the secret token in the URL stands for it
+@require_POST
+def notification(request: HttpRequest, account_id: int, token: str) -> HttpResponse:
+    """ODL: the distributor posts a loan's new License Status Document."""
+    account = get_object_or_404(DistributorAccount, pk=account_id)
+    if not constant_time_compare(token, account.notification_token):
+        raise Http404
+    body = request.body[: _MAX_NOTIFICATION_BYTES + 1]
+    try:
+        if len(body) > _MAX_NOTIFICATION_BYTES:
+            raise DistributorNonsense("notification too large")
+        with account.connect() as distributor:
+            answer = distributor.parse_notification(body)
+    except DistributorError as error:
+        run = SyncRun.objects.create(account=account, kind=SyncRun.Kind.NOTIFICATION)
+        run.problem(_("notification"), f"{error.message} ({error.detail})")
+        run.finish(failed=True)
+        return JsonResponse({"error": error.detail}, status=400)
+    if not sync.handle_notification(account, answer):
+        return JsonResponse({"error": "unknown loan"}, status=404)
+    return HttpResponse(status=204)
 
 
 @require_GET

@@ -100,6 +100,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("PUT")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops simultaneous connections (last-copy tests)
+
+
 class FakeDistributor:
     kind = ""
 
@@ -113,8 +118,7 @@ class FakeDistributor:
         self.lock = threading.Lock()
         self._release = threading.Event()
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

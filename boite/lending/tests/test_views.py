@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from boite.lending.models import DistributorAccount, Licence, SyncRun
+from boite.lending.tests.fakes import FakeLoan
 
 LIST = "/gestion/prets/"
 CSV = "/gestion/prets/export.csv"
@@ -217,3 +218,33 @@ def test_admin_account_password_is_kept_when_left_empty(client, login, admin_cal
     account.refresh_from_db()
     assert account.password == "old-secret"
     assert account.base_url == "https://pnb.example.org/v3/"
+
+
+# -- ODL notifications ---------------------------------------------------------------------
+
+
+def test_a_notification_for_an_unknown_loan_is_recorded(client, odl_account, fake_odl):
+    fake_odl.add_licence("L-1")
+    now = timezone.now()
+    loan = FakeLoan("loan-1", "L-1", "p", now + timedelta(days=3), now, "", "")
+    fake_odl.licences["L-1"].loans["loan-1"] = loan
+    body = fake_odl.revoke("loan-1")
+    url = odl_account.notification_path()
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 404
+    run = SyncRun.objects.get(kind=SyncRun.Kind.NOTIFICATION)
+    assert run.problems[0]["where"] == "loan loan-1"
+    assert "ne connaît pas" in run.problems[0]["message"]
+
+
+def test_a_notification_with_a_wrong_token_or_nonsense_changes_nothing(client, odl_account):
+    wrong = f"/prets/notifications/{odl_account.pk}/not-the-token/"
+    assert client.post(wrong, b"{}", content_type="application/json").status_code == 404
+    assert not SyncRun.objects.exists()
+    url = odl_account.notification_path()
+    assert client.get(url).status_code == 405
+    response = client.post(url, b"<html>", content_type="application/json")
+    assert response.status_code == 400
+    run = SyncRun.objects.get()
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "incompréhensible" in run.problems[0]["message"]
