@@ -15,6 +15,17 @@ class _NetworkScoped(ScopedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
 
+    def save_related(self, request, form, formsets, change):
+        """The form only offers the person's own networks: saving it must not take a shared
+        licence or account away from the other network."""
+        hidden = []
+        if change and not self.access(request).is_superuser:
+            own = set(self.access(request).networks().values_list("pk", flat=True))
+            hidden = [n for n in form.instance.networks.all() if n.pk not in own]
+        super().save_related(request, form, formsets, change)
+        if hidden:
+            form.instance.networks.add(*hidden)
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.related_model is Network:
             kwargs["queryset"] = self.access(request).networks()

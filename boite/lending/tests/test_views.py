@@ -218,6 +218,11 @@ def test_admin_account_password_is_kept_when_left_empty(client, login, admin_cal
     account.refresh_from_db()
     assert account.password == "old-secret"
     assert account.base_url == "https://pnb.example.org/v3/"
+    # The form offered Calvados only: the shared account still serves Caen la Mer.
+    assert set(account.networks.values_list("slug", flat=True)) == {
+        "boite-numerique",
+        "caen-la-mer",
+    }
 
 
 # -- ODL notifications ---------------------------------------------------------------------
