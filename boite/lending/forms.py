@@ -14,6 +14,16 @@ class LicenceFilterForm(forms.Form):
     )
     expiring = forms.BooleanField(label=_("Expiring within 3 months"), required=False)
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Tie each error to its field for screen readers (the template writes the error
+        # in an element whose id is « <field id>-error »).
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
     def filter(self, licences):
         if not self.is_valid():
             return licences

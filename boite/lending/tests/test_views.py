@@ -111,7 +111,9 @@ def test_filters(client, login, admin_calvados, licences):
     assert "Pêcheur" in exhausted and "Étranger" not in exhausted
     bad = client.get(LIST, {"state": "nonsense"})
     assert bad.status_code == 200
-    assert "nonsense" in bad.content.decode()  # the error names the wrong choice
+    page = bad.content.decode()
+    assert "nonsense" in page  # the error names the wrong choice
+    assert 'aria-describedby="id_state-error"' in page and 'id="id_state-error"' in page
 
 
 def test_csv_export(client, login, admin_calvados, licences):
