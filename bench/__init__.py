@@ -13,4 +13,5 @@ BENCHES = [
     "bench.finance",
     "bench.patrons",
     "bench.access",
+    "bench.lending",
 ]

@@ -303,3 +303,10 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# -- lending (PNB licences) ---------------------------------------------------------------
+# Offer files (Dilicom ONIX, ODL feeds) dropped in <inbox>/<distributor account id>/ are
+# applied by the sync job; LENDING_SYNC_MINUTES is how often it runs.
+LENDING_OFFERS_INBOX = Path(env_str("LENDING_OFFERS_INBOX", str(VAR_DIR / "lending" / "inbox")))
+LENDING_SYNC_MINUTES = env_int("LENDING_SYNC_MINUTES", 30, minimum=5)
+# httpx logs every request line at INFO; an ODL checkout URL carries the loan's parameters.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}

@@ -55,6 +55,9 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
         "pro.DocumentVersion", document__network__slug="boite-numerique"
     ),
     "pro:selection": _first("pro.Selection", "slug", **DEPARTMENT),
+    "lending:sync_now": lambda: {
+        "account_id": _first("lending.DistributorAccount", networks__slug="boite-numerique")()["pk"]
+    },
     "patrons:confirm": lambda: {"token": "lien-perime"},
     "patrons:password_reset_confirm": lambda: {"uidb64": "MQ", "token": "lien-perime"},
     **{
@@ -112,6 +115,7 @@ PUBLIC_PAGES = {
     "catalog:category",
     "catalog:search",
     "access:cas_logout",
+    "lending:reading_apps",
     "pro:news",
     "pro:news_detail",
     "pro:selection",
@@ -134,6 +138,7 @@ NOT_PAGES: dict[str, str] = {
     "access:cas_validate": "CAS ticket validation (machine to machine), tested with python-cas",
     "access:cas_service_validate": "CAS ticket validation (XML/JSON), tested with python-cas",
     "access:cas_p3_service_validate": "CAS ticket validation (XML/JSON), tested with python-cas",
+    "lending:notification": "distributor notification (machine to machine, secret token)",
     "pro:private_feed_rss": "feed opened by its secret token alone (tested in boite/pro/tests)",
     "pro:private_feed_atom": "feed opened by its secret token alone (tested in boite/pro/tests)",
 }

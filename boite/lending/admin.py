@@ -1,0 +1,114 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from boite.lending.models import DistributorAccount, Licence, SyncRun
+from boite.networks.models import Network
+from boite.networks.scoped_admin import Kind, ScopedModelAdmin
+
+
+class _NetworkScoped(ScopedModelAdmin):
+    """Licences and accounts belong to one or more networks (a many-to-many)."""
+
+    scope_library = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).distinct()
+
+    def save_related(self, request, form, formsets, change):
+        """The form only offers the person's own networks: saving it must not take a shared
+        licence or account away from the other network."""
+        hidden = []
+        if change and not self.access(request).is_superuser:
+            own = set(self.access(request).networks().values_list("pk", flat=True))
+            hidden = [n for n in form.instance.networks.all() if n.pk not in own]
+        super().save_related(request, form, formsets, change)
+        if hidden:
+            form.instance.networks.add(*hidden)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.related_model is Network:
+            kwargs["queryset"] = self.access(request).networks()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class DistributorAccountForm(forms.ModelForm):
+    base_url = DistributorAccount._meta.get_field("base_url").formfield(assume_scheme="https")
+    password = forms.CharField(
+        label=_("password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current password."),
+    )
+
+    class Meta:
+        model = DistributorAccount
+        fields = [
+            "name",
+            "kind",
+            "base_url",
+            "login",
+            "password",
+            "timeout_seconds",
+            "networks",
+            "is_active",
+        ]
+
+    def clean_password(self) -> str:
+        return self.cleaned_data["password"] or (self.instance.password if self.instance else "")
+
+
+@admin.register(DistributorAccount)
+class DistributorAccountAdmin(_NetworkScoped):
+    scope_network = "networks"
+    form = DistributorAccountForm
+    list_display = ["name", "kind", "base_url", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+
+@admin.register(Licence)
+class LicenceAdmin(_NetworkScoped):
+    scope_network = "networks"
+    add_roles = frozenset()  # licences come from the distributors' offers
+    list_display = [
+        "title",
+        "ean",
+        "format",
+        "loans_left",
+        "loans_total",
+        "concurrent_in_use",
+        "concurrent_max",
+        "valid_until",
+        "state",
+    ]
+    list_filter = ["state", "format", "account"]
+    search_fields = ["title", "ean", "distributor_key"]
+    list_select_related = ["account"]
+    # Counters belong to the distributor: the sync writes them, nobody edits them here.
+    readonly_fields = [
+        "account",
+        "distributor_key",
+        "ean",
+        "format",
+        "loans_total",
+        "loans_left",
+        "concurrent_max",
+        "concurrent_in_use",
+        "loan_max_days",
+        "valid_from",
+        "valid_until",
+        "state",
+        "info_url",
+        "checkout_url",
+        "price",
+        "synced_at",
+    ]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(_NetworkScoped):
+    scope_network = "account__networks"
+    view_roles = frozenset({Kind.NETWORK_ADMIN})
+    change_roles = add_roles = delete_roles = frozenset()
+    list_display = ["started_at", "account", "kind", "outcome", "seen", "problem_count"]
+    list_filter = ["kind", "outcome", "account"]

@@ -1,0 +1,277 @@
+"""The one interface every PNB distributor implements, its requests, answers and errors.
+
+A distributor module (dilicom.py, odl.py) subclasses `Distributor` and is listed in
+`boite.lending.distributors.DISTRIBUTORS`. The portal never speaks HTTP to a distributor
+outside these modules, and every failure reaches it as one of four typed errors:
+
+- `DistributorUnavailable`: cannot be reached, or answers a server error;
+- `DistributorTimeout`: no answer within the account's timeout;
+- `DistributorRefused`: a clear « no » (`NoCopyAvailable`, `LicenceRecalled` are kinds of it);
+- `DistributorNonsense`: an answer that cannot be understood.
+
+Each carries a translated `message` fit for a librarian and a technical `detail` for the
+sync record; none carries personal data (patrons are known by pseudonym only).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import httpx
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+# -- errors ------------------------------------------------------------------------------
+
+
+class DistributorError(Exception):
+    default_message = _("The distributor could not handle the request.")
+
+    def __init__(self, detail: str = "", message: str | None = None, code: str = "") -> None:
+        self.detail = detail
+        self.code = code
+        self.message = message or self.default_message
+        super().__init__(detail or str(self.message))
+
+
+class DistributorUnavailable(DistributorError):
+    default_message = _("The distributor cannot be reached at the moment; try again later.")
+
+
+class DistributorTimeout(DistributorError):
+    default_message = _("The distributor did not answer in time; try again later.")
+
+
+class DistributorRefused(DistributorError):
+    default_message = _("The distributor refused the request.")
+
+
+class NoCopyAvailable(DistributorRefused):
+    default_message = _("No copy is available any more.")
+
+
+class LicenceRecalled(DistributorRefused):
+    default_message = _("The publisher has withdrawn this licence.")
+
+
+class DistributorNonsense(DistributorError):
+    default_message = _("The distributor answered something that cannot be understood.")
+
+
+# -- requests and answers ----------------------------------------------------------------
+
+
+def passphrase_digest(passphrase: str) -> bytes:
+    """SHA-256 of the patron's LCP passphrase: the only form in which it leaves memory."""
+    return hashlib.sha256(passphrase.encode("utf-8")).digest()
+
+
+def passphrase_base64(digest: bytes) -> str:
+    """base64(sha256(passphrase)), the form PNB expects."""
+    return base64.b64encode(digest).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how to reach one distributor account."""
+
+    base_url: str
+    login: str = ""  # the GLN of the contractor for Dilicom
+    password: str = ""
+    timeout: float = 10.0
+    notification_url: str = ""  # ODL: where the distributor posts loan changes
+
+
+@dataclass(frozen=True)
+class LicenceRef:
+    """A licence as the distributor knows it."""
+
+    id: str  # Dilicom order line id, ODL licence identifier
+    info_url: str = ""  # ODL License Info Document
+    checkout_url: str = ""  # ODL templated checkout link
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A loan the portal asks for. `loan_id` is the portal's own id (sent to the distributor,
+    so that a retried request is recognised); `patron` is a pseudonym."""
+
+    loan_id: str
+    patron: str
+    passphrase_sha256: bytes
+    hint: str
+    end: datetime
+
+
+@dataclass(frozen=True)
+class LoanRef:
+    """A loan already made: the portal's id, its licence and, for ODL, its status URL."""
+
+    loan_id: str
+    licence: LicenceRef
+    status_url: str = ""
+
+
+class LoanState(StrEnum):
+    READY = "ready"  # made, file not yet downloaded
+    ACTIVE = "active"  # downloaded / in progress
+    RETURNED = "returned"
+    EXPIRED = "expired"
+    REVOKED = "revoked"  # ended by the distributor (Dilicom RECALL)
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (LoanState.READY, LoanState.ACTIVE)
+
+
+@dataclass(frozen=True)
+class LoanAnswer:
+    loan_id: str
+    state: LoanState
+    end: datetime | None
+    download_url: str = ""
+    status_url: str = ""
+    can_return: bool = True
+    can_renew: bool = False
+
+
+class LicenceState(StrEnum):
+    AVAILABLE = "available"
+    UNAVAILABLE = "unavailable"  # nothing left to lend (loans exhausted)
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class LicenceStatus:
+    """The distributor's counters of one licence. None means « no limit » (ODL allows
+    licences without a checkout count)."""
+
+    licence_id: str
+    state: LicenceState
+    loans_total: int | None
+    loans_left: int | None
+    concurrent_max: int
+    concurrent_available: int
+    expires: datetime | None
+    loan_max_days: int | None = None
+
+    @property
+    def concurrent_in_use(self) -> int:
+        return max(0, self.concurrent_max - self.concurrent_available)
+
+
+# -- the interface -----------------------------------------------------------------------
+
+
+class Distributor:
+    """One distributor protocol. Subclasses implement the five calls below."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+
+    def __init__(self, connection: Connection, client: httpx.Client | None = None) -> None:
+        self.connection = connection
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(connection.timeout),
+            auth=(connection.login, connection.password) if connection.login else None,
+            headers={"User-Agent": "Boite/1.0 (PNB lending)"},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Distributor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def checkout(self, licence: LicenceRef, request: CheckoutRequest) -> LoanAnswer:
+        raise NotImplementedError
+
+    def return_loan(self, loan: LoanRef) -> LoanAnswer:
+        raise NotImplementedError
+
+    def extend(self, loan: LoanRef, end: datetime) -> LoanAnswer:
+        raise NotImplementedError
+
+    def loan_status(self, loan: LoanRef) -> LoanAnswer:
+        raise NotImplementedError
+
+    def licence_status(self, licence: LicenceRef) -> LicenceStatus:
+        raise NotImplementedError
+
+    def licence_statuses(
+        self, licences: Iterable[LicenceRef]
+    ) -> Iterator[tuple[LicenceRef, LicenceStatus | DistributorError]]:
+        """Counters of many licences. A refusal or nonsense about one licence is yielded
+        with it; unavailability and timeouts stop the whole run (they are raised)."""
+        for licence in licences:
+            try:
+                yield licence, self.licence_status(licence)
+            except (DistributorRefused, DistributorNonsense) as error:
+                yield licence, error
+
+    def parse_notification(self, body: bytes) -> LoanAnswer:
+        """A loan change pushed by the distributor to the portal's callback URL."""
+        raise DistributorRefused("this distributor sends no notifications")
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException as error:
+            raise DistributorTimeout(f"{method} {_safe_url(url)}: {type(error).__name__}") from None
+        except httpx.HTTPError as error:
+            raise DistributorUnavailable(
+                f"{method} {_safe_url(url)}: {type(error).__name__}"
+            ) from None
+        if response.status_code >= 500:
+            raise DistributorUnavailable(f"{method} {_safe_url(url)}: HTTP {response.status_code}")
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict:
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            raise DistributorNonsense(
+                f"HTTP {response.status_code}: not JSON ({response.content[:80]!r})"
+            ) from None
+        if not isinstance(data, dict):
+            raise DistributorNonsense(f"HTTP {response.status_code}: JSON is not an object")
+        return data
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its query string, which may carry a loan's parameters."""
+    return url.split("?", 1)[0]
+
+
+def read_datetime(value: Any, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise DistributorNonsense(f"{field}: not a date-time with a time zone: {value!r}")
+    return parsed
+
+
+def read_count(value: Any, field: str, *, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DistributorNonsense(f"{field}: not a count: {value!r}")
+    return value

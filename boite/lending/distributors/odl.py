@@ -1,0 +1,227 @@
+"""ODL 1.0 (Open Distribution to Libraries) over OPDS 2.0.
+
+- Licence counters: GET the License Info Document (`checkouts{left,available}`, `terms`).
+- Checkout: POST on the licence's templated `checkout` link (RFC 6570, expanded with
+  uritemplate) → a License Status Document (LSD) whose `status` is ready, active,
+  returned, expired, revoked or cancelled, whose `license` link is the LCP licence to
+  download and whose `potential_rights.end` is the end of the loan.
+- Return and renew: GET the LSD, then PUT on its templated `return` / `renew` link; a
+  licence that may not be renewed has no `renew` link.
+- Notifications: the distributor POSTs the new LSD to the `notification_url` the
+  portal gave at checkout; `parse_notification` reads it.
+
+The passphrase is sent as the hex SHA-256 (the LCP « user key » form); the hint with it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from uritemplate import URITemplate
+
+from boite.lending.distributors.base import (
+    CheckoutRequest,
+    Distributor,
+    DistributorNonsense,
+    DistributorRefused,
+    LicenceRef,
+    LicenceState,
+    LicenceStatus,
+    LoanAnswer,
+    LoanRef,
+    LoanState,
+    NoCopyAvailable,
+    read_count,
+    read_datetime,
+)
+
+LSD_TYPE = "application/vnd.readium.license.status.v1.0+json"
+INFO_TYPE = "application/vnd.odl.info+json"
+_UNAVAILABLE_PROBLEMS = ("checkout/unavailable", "checkout/not-available")
+
+
+class ODL(Distributor):
+    kind = "odl"
+    label = "ODL 1.0"
+
+    def checkout(self, licence: LicenceRef, request: CheckoutRequest) -> LoanAnswer:
+        if not licence.checkout_url:
+            raise DistributorRefused(f"licence {licence.id} has no checkout link")
+        url = URITemplate(licence.checkout_url).expand(
+            id=request.loan_id,
+            checkout_id=request.loan_id,
+            patron_id=request.patron,
+            expires=request.end.isoformat(),
+            notification_url=self.connection.notification_url,
+            passphrase=request.passphrase_sha256.hex(),
+            hint=request.hint,
+        )
+        response = self._send("POST", url, headers={"Accept": LSD_TYPE})
+        return self._status_document(response, "checkout")
+
+    def return_loan(self, loan: LoanRef) -> LoanAnswer:
+        link = self._link(loan, "return")
+        url = URITemplate(link).expand(id=loan.loan_id, name="Boite")
+        return self._status_document(self._send("PUT", url), "return")
+
+    def extend(self, loan: LoanRef, end: datetime) -> LoanAnswer:
+        link = self._link(loan, "renew")
+        url = URITemplate(link).expand(id=loan.loan_id, name="Boite", end=end.isoformat())
+        return self._status_document(self._send("PUT", url), "renew")
+
+    def loan_status(self, loan: LoanRef) -> LoanAnswer:
+        if not loan.status_url:
+            raise DistributorRefused(f"loan {loan.loan_id} has no status document")
+        return self._status_document(self._send("GET", loan.status_url), "status")
+
+    def licence_status(self, licence: LicenceRef) -> LicenceStatus:
+        if not licence.info_url:
+            raise DistributorRefused(f"licence {licence.id} has no License Info Document")
+        response = self._send("GET", licence.info_url, headers={"Accept": INFO_TYPE})
+        if response.status_code == 404:
+            raise DistributorRefused(
+                f"licence {licence.id}: HTTP 404",
+                message=_("The distributor does not know this licence."),
+                code="unknown",
+            )
+        self._refuse_errors(response, "license info")
+        return read_licence_info(self._json(response))
+
+    def parse_notification(self, body: bytes) -> LoanAnswer:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise DistributorNonsense("notification: not JSON") from None
+        if not isinstance(data, dict):
+            raise DistributorNonsense("notification: not a JSON object")
+        return read_status_document(data)
+
+    # -- protocol --------------------------------------------------------------------------
+    def _link(self, loan: LoanRef, rel: str) -> str:
+        if not loan.status_url:
+            raise DistributorRefused(f"loan {loan.loan_id} has no status document")
+        response = self._send("GET", loan.status_url)
+        self._refuse_errors(response, "status")
+        document = self._json(response)
+        current = read_status_document(document)
+        href = _links(document).get(rel)
+        if href:
+            return href
+        if rel == "renew":
+            raise DistributorRefused(
+                f"loan {current.loan_id}: no renew link",
+                message=_("The distributor does not allow this loan to be extended."),
+                code="not-renewable",
+            )
+        raise DistributorRefused(
+            f"loan {current.loan_id}: no {rel} link ({current.state})",
+            message=_("This loan can no longer be returned."),
+            code="not-returnable",
+        )
+
+    def _status_document(self, response, call: str) -> LoanAnswer:
+        self._refuse_errors(response, call)
+        return read_status_document(self._json(response))
+
+    def _refuse_errors(self, response, call: str) -> None:
+        if response.status_code < 400:
+            return
+        problem_type = ""
+        try:
+            problem = json.loads(response.content)
+            problem_type = str(problem.get("type", "")) if isinstance(problem, dict) else ""
+        except ValueError:
+            pass
+        detail = f"{call}: HTTP {response.status_code} {problem_type}".strip()
+        if response.status_code in (401, 403) and not problem_type:
+            raise DistributorRefused(
+                detail,
+                message=_("The distributor refused the portal's credentials."),
+                code="auth",
+            )
+        if problem_type.endswith(_UNAVAILABLE_PROBLEMS):
+            raise NoCopyAvailable(detail, code="unavailable")
+        raise DistributorRefused(detail, code=problem_type.rsplit("/", 1)[-1])
+
+
+def read_status_document(data: dict) -> LoanAnswer:
+    try:
+        state = LoanState(data.get("status"))
+    except ValueError:
+        raise DistributorNonsense(f"LSD: unknown status {data.get('status')!r}") from None
+    if not _is_id(data.get("id")):
+        raise DistributorNonsense("LSD: no id")
+    links = _links(data)
+    rights = data.get("potential_rights") or {}
+    if not isinstance(rights, dict):
+        raise DistributorNonsense("LSD: potential_rights is not an object")
+    if state.is_open and not links.get("license"):
+        raise DistributorNonsense("LSD: an open loan without a license link")
+    return LoanAnswer(
+        loan_id=str(data["id"]),
+        state=state,
+        end=read_datetime(rights.get("end"), "potential_rights.end"),
+        download_url=links.get("license", ""),
+        status_url=links.get("self", ""),
+        can_return=bool(links.get("return")),
+        can_renew=bool(links.get("renew")),
+    )
+
+
+def read_licence_info(data: dict) -> LicenceStatus:
+    checkouts = data.get("checkouts")
+    terms = data.get("terms") or {}
+    if not isinstance(checkouts, dict) or not isinstance(terms, dict):
+        raise DistributorNonsense("License Info Document without checkouts or terms")
+    if not _is_id(data.get("identifier")):
+        raise DistributorNonsense("License Info Document without identifier")
+    expires = read_datetime(terms.get("expires"), "terms.expires")
+    concurrency = read_count(terms.get("concurrency"), "terms.concurrency")
+    available = read_count(checkouts.get("available"), "checkouts.available")
+    left = read_count(checkouts.get("left"), "checkouts.left", optional=True)
+    total = read_count(terms.get("checkouts"), "terms.checkouts", optional=True)
+    length = read_count(terms.get("length"), "terms.length", optional=True)
+    if available > concurrency or (left is not None and total is not None and left > total):
+        raise DistributorNonsense(f"licence {data['identifier']}: counters out of range")
+    status = data.get("status")
+    if status == "available":
+        state = LicenceState.AVAILABLE
+    elif status in ("unavailable", "preorder"):
+        state = LicenceState.UNAVAILABLE
+    elif status == "expired":
+        state = LicenceState.EXPIRED
+    else:
+        raise DistributorNonsense(f"licence {data['identifier']}: unknown status {status!r}")
+    if expires is not None and expires <= timezone.now():
+        state = LicenceState.EXPIRED
+    return LicenceStatus(
+        licence_id=str(data["identifier"]),
+        state=state,
+        loans_total=total,
+        loans_left=left,
+        concurrent_max=concurrency,
+        concurrent_available=available,
+        expires=expires,
+        loan_max_days=length // 86400 if length is not None else None,
+    )
+
+
+def _is_id(value: object) -> bool:
+    return bool(value) and isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _links(document: dict) -> dict[str, str]:
+    """rel → href of a document's links; anything else than a list of links is nonsense."""
+    links = document.get("links") or []
+    if not isinstance(links, list):
+        raise DistributorNonsense("links is not a list")
+    return {
+        link["rel"]: link["href"]
+        for link in links
+        if isinstance(link, dict)
+        and isinstance(link.get("rel"), str)
+        and isinstance(link.get("href"), str)
+    }

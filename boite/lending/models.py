@@ -1,0 +1,309 @@
+"""PNB licences, the distributor accounts they come from, and the record of every sync."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from boite.lending import distributors
+from boite.lending.distributors.base import (
+    Connection,
+    Distributor,
+    LicenceRef,
+    LicenceState,
+    LicenceStatus,
+)
+from boite.networks.models import Network
+
+EXPIRING_SOON_DAYS = 92  # « expiring within 3 months »
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class DistributorAccount(models.Model):
+    """The portal's contract with one distributor: where to call it and with what login.
+
+    Dilicom identifies the library network by its GLN (« GLN contractant »); ODL servers by
+    a login and password. The networks listed share what is bought through this account."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("protocol"), max_length=20, choices=distributors.choices())
+    base_url = models.URLField(
+        _("address of the service"),
+        help_text=_("Dilicom: address of the PNB loan service. ODL: address of the OPDS feed."),
+    )
+    login = models.CharField(
+        _("login"), max_length=100, blank=True, help_text=_("Dilicom: the contractor's GLN.")
+    )
+    password = models.CharField(_("password"), max_length=200, blank=True)
+    timeout_seconds = models.PositiveSmallIntegerField(_("timeout (seconds)"), default=10)
+    networks = models.ManyToManyField(
+        Network, verbose_name=_("networks"), related_name="distributor_accounts"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Part of the notification URL given to the distributor: only it can post loan changes.
+    notification_token = models.CharField(max_length=64, default=_new_token, editable=False)
+
+    class Meta:
+        verbose_name = _("distributor account")
+        verbose_name_plural = _("distributor accounts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def notification_path(self) -> str:
+        """Where the distributor posts loan changes (ODL); prefix it with the portal's host."""
+        return reverse("lending:notification", args=[self.pk, self.notification_token])
+
+    def connect(self, notification_url: str = "") -> Distributor:
+        """The adapter of this account (close it after use, or use it in `with`)."""
+        return distributors.connect(
+            self.kind,
+            Connection(
+                base_url=self.base_url,
+                login=self.login,
+                password=self.password,
+                timeout=float(self.timeout_seconds),
+                notification_url=notification_url,
+            ),
+        )
+
+
+class LicenceQuerySet(models.QuerySet):
+    def for_network(self, network: Network | int) -> LicenceQuerySet:
+        return self.filter(networks=network)
+
+    def active(self) -> LicenceQuerySet:
+        return self.filter(state=Licence.State.ACTIVE)
+
+    def lendable(self, now: datetime | None = None) -> LicenceQuerySet:
+        """Licences with a copy free now: what the loans wave picks from."""
+        now = now or timezone.now()
+        return (
+            self.active()
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+            .filter(Q(loans_left__isnull=True) | Q(loans_left__gt=0))
+            .filter(concurrent_in_use__lt=F("concurrent_max"))
+        )
+
+    def expiring_within(self, days: int = EXPIRING_SOON_DAYS, now=None) -> LicenceQuerySet:
+        now = now or timezone.now()
+        return self.active().filter(valid_until__gt=now, valid_until__lte=now + timedelta(days))
+
+    def due_to_expire(self, now: datetime | None = None) -> LicenceQuerySet:
+        return self.active().filter(valid_until__lte=now or timezone.now())
+
+
+class Licence(models.Model):
+    """A licence bought through PNB: a number of loans, of simultaneous loans, a maximum loan
+    length and a validity period, as the distributor counts them after the last sync.
+
+    TODO(next wave, catalogue): add `record = ForeignKey("catalog.Record")`, filled from
+    `ean` when the catalogue knows the title; until then the EAN and the offer's title say
+    which book this is. The loans wave adds Loan and Hold with a FK to Licence and uses
+    `Licence.objects.lendable()` and `Licence.ref()` to call the distributor.
+    """
+
+    class Format(models.TextChoices):
+        EBOOK = "ebook", _("e-book")
+        AUDIOBOOK = "audiobook", _("audiobook")
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("active")
+        EXHAUSTED = "exhausted", _("no loans left")
+        EXPIRED = "expired", _("expired")
+        WITHDRAWN = "withdrawn", _("withdrawn by the distributor")
+
+    account = models.ForeignKey(
+        DistributorAccount,
+        verbose_name=_("distributor account"),
+        on_delete=models.PROTECT,
+        related_name="licences",
+    )
+    networks = models.ManyToManyField(
+        Network,
+        verbose_name=_("networks"),
+        related_name="licences",
+        help_text=_("The collections this licence belongs to; two networks may share one."),
+    )
+    distributor_key = models.CharField(
+        _("distributor's licence id"),
+        max_length=200,
+        help_text=_("Dilicom order line id, or ODL licence identifier."),
+    )
+    ean = models.CharField(_("EAN / ISBN"), max_length=13, db_index=True)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    format = models.CharField(
+        _("format"), max_length=10, choices=Format.choices, default=Format.EBOOK
+    )
+    loans_total = models.PositiveIntegerField(
+        _("loans bought"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    loans_left = models.PositiveIntegerField(
+        _("loans left"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    concurrent_max = models.PositiveIntegerField(_("simultaneous loans allowed"), default=1)
+    concurrent_in_use = models.PositiveIntegerField(_("simultaneous loans in use"), default=0)
+    loan_max_days = models.PositiveSmallIntegerField(_("maximum loan length (days)"), default=21)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE)
+    info_url = models.URLField(_("License Info Document"), max_length=1000, blank=True)
+    checkout_url = models.CharField(_("checkout link"), max_length=1000, blank=True)
+    price = models.DecimalField(
+        _("price (euros)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    synced_at = models.DateTimeField(_("last sync"), null=True, blank=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    objects = LicenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+        ordering = ["valid_until", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "distributor_key"], name="one_licence_per_distributor_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(concurrent_in_use__lte=F("concurrent_max")),
+                name="licence_in_use_within_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(loans_left__isnull=True)
+                | Q(loans_total__isnull=True)
+                | Q(loans_left__lte=F("loans_total")),
+                name="licence_left_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.ean} ({self.distributor_key})"
+
+    def ref(self) -> LicenceRef:
+        return LicenceRef(self.distributor_key, self.info_url, self.checkout_url)
+
+    @property
+    def copies_available(self) -> int:
+        if self.state != self.State.ACTIVE or self.loans_left == 0:
+            return 0
+        free = max(0, self.concurrent_max - self.concurrent_in_use)
+        return free if self.loans_left is None else min(free, self.loans_left)
+
+    def expires_soon(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.valid_until is not None and now < self.valid_until <= now + timedelta(
+            days=EXPIRING_SOON_DAYS
+        )
+
+    def apply_status(self, status: LicenceStatus, now: datetime) -> bool:
+        """Take the distributor's counters; True when something changed."""
+        before = self._counters()
+        self.loans_total = status.loans_total
+        self.loans_left = status.loans_left
+        self.concurrent_max = status.concurrent_max
+        self.concurrent_in_use = status.concurrent_in_use
+        if status.expires is not None:
+            self.valid_until = status.expires
+        if status.loan_max_days:
+            self.loan_max_days = status.loan_max_days
+        self.state = {
+            LicenceState.AVAILABLE: self.State.ACTIVE,
+            LicenceState.UNAVAILABLE: self.State.EXHAUSTED,
+            LicenceState.EXPIRED: self.State.EXPIRED,
+            LicenceState.WITHDRAWN: self.State.WITHDRAWN,
+        }[status.state]
+        # ODL says « unavailable » for a pre-order too: only no loans left is exhaustion.
+        if self.state == self.State.EXHAUSTED and self.loans_left != 0:
+            self.state = self.State.ACTIVE
+        self.synced_at = now
+        return self._counters() != before
+
+    def _counters(self) -> tuple:
+        return (
+            self.loans_total,
+            self.loans_left,
+            self.concurrent_max,
+            self.concurrent_in_use,
+            self.valid_until,
+            self.loan_max_days,
+            self.state,
+        )
+
+
+class SyncRun(models.Model):
+    """One import or refresh, kept like a harvest run: what was done and what went wrong."""
+
+    class Kind(models.TextChoices):
+        OFFERS_FULL = "offers_full", _("full offer file")
+        OFFERS_DELTA = "offers_delta", _("offer update file")
+        COUNTERS = "counters", _("counters refresh")
+        NOTIFICATION = "notification", _("notification from the distributor")
+        EXPIRY = "expiry", _("expiry of licences")
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCESS = "success", _("success")
+        PARTIAL = "partial", _("done, with problems")
+        FAILED = "failed", _("failed")
+
+    account = models.ForeignKey(
+        DistributorAccount,
+        verbose_name=_("distributor account"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sync_runs",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.RUNNING
+    )
+    seen = models.PositiveIntegerField(_("seen"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    ended = models.PositiveIntegerField(_("ended"), default=0)
+    problem_count = models.PositiveIntegerField(_("problems"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    MAX_PROBLEMS_KEPT = 200
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    def problem(self, where: str, message: str) -> None:
+        """Record a problem (kept up to MAX_PROBLEMS_KEPT, all counted)."""
+        self.problem_count += 1
+        if len(self.problems) < self.MAX_PROBLEMS_KEPT:
+            self.problems.append({"where": where, "message": str(message)})
+
+    def finish(self, failed: bool = False) -> SyncRun:
+        self.finished_at = timezone.now()
+        if failed:
+            self.outcome = self.Outcome.FAILED
+        else:
+            self.outcome = self.Outcome.PARTIAL if self.problem_count else self.Outcome.SUCCESS
+        self.save()
+        return self
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None

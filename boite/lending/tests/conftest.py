@@ -1,0 +1,107 @@
+"""Fixtures of the lending tests: fake distributors on 127.0.0.1 and the adapters on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from boite.lending.distributors import connect
+from boite.lending.distributors.base import Connection, Distributor, LicenceRef
+from boite.lending.tests.fakes import GLN, PASSWORD, FakeDilicom, FakeDistributor, FakeODL
+
+# Short enough to keep the timeout tests quick, long enough for a loaded CI machine.
+TIMEOUT = 1.0
+
+
+@dataclass
+class Pair:
+    """A fake distributor and the portal's adapter pointed at it."""
+
+    fake: FakeDistributor
+    adapter: Distributor
+
+    def licence(self, licence_id: str, **terms) -> LicenceRef:
+        self.fake.add_licence(licence_id, **terms)
+        return self.ref(licence_id)
+
+    def ref(self, licence_id: str) -> LicenceRef:
+        if isinstance(self.fake, FakeODL):
+            return LicenceRef(
+                licence_id,
+                info_url=self.fake.info_url(licence_id),
+                checkout_url=self.fake.checkout_url(licence_id),
+            )
+        return LicenceRef(licence_id)
+
+
+def _fake(kind: str) -> FakeDistributor:
+    return (FakeDilicom if kind == "dilicom" else FakeODL)().start()
+
+
+@pytest.fixture
+def fake_dilicom():
+    fake = FakeDilicom().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_odl():
+    fake = FakeODL().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(params=["dilicom", "odl"])
+def pair(request):
+    """Each behavioural test runs once against Dilicom PNB and once against ODL."""
+    fake = _fake(request.param)
+    connection = Connection(
+        base_url=fake.url,
+        login=GLN,
+        password=PASSWORD,
+        timeout=TIMEOUT,
+        notification_url="https://localhost/prets/odl/notifications/",
+    )
+    adapter = connect(request.param, connection)
+    yield Pair(fake, adapter)
+    adapter.close()
+    fake.stop()
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def dilicom_account(db, calvados, caen_network, fake_dilicom):
+    """The PNB contract shared by both networks, pointed at the fake Dilicom."""
+    from boite.lending.models import DistributorAccount
+
+    account = DistributorAccount.objects.create(
+        name="Dilicom PNB — Calvados",
+        kind="dilicom",
+        base_url=fake_dilicom.url,
+        login=GLN,
+        password=PASSWORD,
+        timeout_seconds=2,
+    )
+    account.networks.set([calvados, caen_network])
+    return account
+
+
+@pytest.fixture
+def odl_account(db, calvados, fake_odl):
+    from boite.lending.models import DistributorAccount
+
+    account = DistributorAccount.objects.create(
+        name="ODL — Calvados",
+        kind="odl",
+        base_url=fake_odl.url + "/feed",
+        login=GLN,
+        password=PASSWORD,
+        timeout_seconds=2,
+    )
+    account.networks.set([calvados])
+    return account
