@@ -1,0 +1,122 @@
+"""Daily and monthly roll-ups of the events.
+
+A day's DailyCount rows are replaced in one transaction, so the roll-up can run again
+on the same day without counting anything twice; the unique patrons of each month the
+run touched are counted again from that month's events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+
+from boite.stats.models import DailyCount, Event, MonthlyUnique, RollupRun
+
+log = logging.getLogger(__name__)
+
+_DIMENSIONS = ("network_id", "library_id", "commune_id", "resource", "age_band", "kind", "reason")
+_UNIQUE_LEVELS = {
+    MonthlyUnique.Level.NETWORK: ("network_id",),
+    MonthlyUnique.Level.LIBRARY: ("network_id", "library_id"),
+    MonthlyUnique.Level.RESOURCE: ("network_id", "resource"),
+    MonthlyUnique.Level.LIBRARY_RESOURCE: ("network_id", "library_id", "resource"),
+}
+# Levels also counted over every kind of event together (« active patrons »).
+_ANY_KIND_LEVELS = (MonthlyUnique.Level.NETWORK, MonthlyUnique.Level.LIBRARY)
+_HAS_PATRON = Q(patron__gt="")
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def rollup_day(day: date) -> int:
+    """Replace the DailyCount rows of one day; returns the number of events read."""
+    groups = (
+        Event.objects.filter(day=day)
+        .values(*_DIMENSIONS)
+        .order_by()
+        .annotate(n=Count("id"), p=Count("patron", distinct=True, filter=_HAS_PATRON))
+    )
+    rows = [
+        DailyCount(day=day, **{k: g[k] for k in _DIMENSIONS}, count=g["n"], patrons=g["p"])
+        for g in groups
+    ]
+    with transaction.atomic():
+        DailyCount.objects.filter(day=day).delete()
+        DailyCount.objects.bulk_create(rows, batch_size=2000)
+    return sum(r.count for r in rows)
+
+
+def rollup_month_uniques(month: date) -> int:
+    """Replace the MonthlyUnique rows of the month that contains `month`."""
+    first, after = month_start(month), next_month(month)
+    events = Event.objects.filter(day__gte=first, day__lt=after).filter(_HAS_PATRON).order_by()
+    rows: list[MonthlyUnique] = []
+    for level, dims in _UNIQUE_LEVELS.items():
+        kinds = [("kind",)]
+        if level in _ANY_KIND_LEVELS:
+            kinds.append(())
+        for extra in kinds:
+            for g in events.values(*dims, *extra).annotate(p=Count("patron", distinct=True)):
+                rows.append(
+                    MonthlyUnique(
+                        month=first,
+                        level=level,
+                        network_id=g["network_id"],
+                        library_id=g.get("library_id"),
+                        resource=g.get("resource", ""),
+                        kind=g.get("kind", ""),
+                        patrons=g["p"],
+                    )
+                )
+    with transaction.atomic():
+        MonthlyUnique.objects.filter(month=first).delete()
+        MonthlyUnique.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def days_between(first: date, last: date) -> Iterable[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def rollup(first: date, last: date, progress: Callable[[date], None] | None = None) -> RollupRun:
+    """Roll up every day from `first` to `last` included, then their months' uniques.
+
+    Each day is its own transaction: if the run fails half-way, the days already done
+    are correct and the others keep their previous rows; the RollupRun says what failed.
+    """
+    run = RollupRun.objects.create(first_day=first, last_day=last)
+    try:
+        months = []
+        for day in days_between(first, last):
+            run.events += rollup_day(day)
+            if month_start(day) not in months:
+                months.append(month_start(day))
+            if progress:
+                progress(day)
+        for month in months:
+            rollup_month_uniques(month)
+    except Exception as error:
+        run.error = f"{type(error).__name__}: {error}"
+        run.save()
+        log.exception("statistics roll-up %s – %s failed", first, last)
+        raise
+    run.ok = True
+    run.save()
+    return run
+
+
+def first_event_day() -> date | None:
+    return Event.objects.order_by("day").values_list("day", flat=True).first()
