@@ -214,3 +214,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# -- Statistics (boite.stats) ---------------------------------------------------------
+# Key of the patron pseudonyms in the events (a keyed hash); SECRET_KEY when empty.
+# Changing it splits every patron's history in two: set it once.
+STATS_PSEUDONYM_KEY = env_str("STATS_PSEUDONYM_KEY")
+# Figures about fewer patrons than this are shown as « < 5 » in exports.
+STATS_SMALL_FIGURE = env_int("STATS_SMALL_FIGURE", 5, minimum=1)
+# httpx logs each request URL at INFO; SUSHI URLs carry the provider's API key.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
