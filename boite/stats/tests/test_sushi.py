@@ -1,8 +1,8 @@
 """SUSHI fetches against a fake COUNTER_SUSHI5 server: real HTTP on 127.0.0.1."""
 
 import json
-from calendar import monthrange
 import threading
+from calendar import monthrange
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
