@@ -129,6 +129,35 @@ class DailyCount(models.Model):
         return f"{self.day} {self.kind} {self.count}"
 
 
+class MonthlyCount(models.Model):
+    """The daily counts of a month summed over commune and age band: what the
+    dashboards read, small enough for a year of a whole network."""
+
+    month = models.DateField(_("month"))
+    network = models.ForeignKey(
+        "networks.Network", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    library = models.ForeignKey(
+        "networks.Library", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resource = models.CharField(_("resource"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    reason = models.CharField(_("reason"), max_length=50, blank=True)
+    count = models.PositiveBigIntegerField(_("events"))
+
+    class Meta:
+        verbose_name = _("monthly count")
+        verbose_name_plural = _("monthly counts")
+        indexes = [
+            models.Index(fields=["month", "kind"], name="stats_monthly_count_month"),
+            models.Index(fields=["network", "month"], name="stats_monthly_count_network"),
+            models.Index(fields=["library", "month"], name="stats_monthly_count_library"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} {self.count}"
+
+
 class MonthlyUnique(models.Model):
     """Distinct patrons of a month, counted from the events (a sum of daily uniques
     would count a patron once per day).

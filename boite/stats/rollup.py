@@ -1,8 +1,9 @@
 """Daily and monthly roll-ups of the events.
 
 A day's DailyCount rows are replaced in one transaction, so the roll-up can run again
-on the same day without counting anything twice; the unique patrons of each month the
-run touched are counted again from that month's events.
+on the same day without counting anything twice; then each month the run touched gets
+its MonthlyCount rows summed again from its days, and its unique patrons counted again
+from its events.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
-from boite.stats.models import DailyCount, Event, MonthlyUnique, RollupRun
+from boite.stats.models import DailyCount, Event, MonthlyCount, MonthlyUnique, RollupRun
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,23 @@ def rollup_day(day: date) -> int:
         DailyCount.objects.filter(day=day).delete()
         DailyCount.objects.bulk_create(rows, batch_size=2000)
     return sum(r.count for r in rows)
+
+
+def rollup_month_counts(month: date) -> int:
+    """Replace the MonthlyCount rows of the month from its daily counts."""
+    first, after = month_start(month), next_month(month)
+    dims = ("network_id", "library_id", "resource", "kind", "reason")
+    groups = (
+        DailyCount.objects.filter(day__gte=first, day__lt=after)
+        .values(*dims)
+        .order_by()
+        .annotate(n=Sum("count"))
+    )
+    rows = [MonthlyCount(month=first, **{k: g[k] for k in dims}, count=g["n"]) for g in groups]
+    with transaction.atomic():
+        MonthlyCount.objects.filter(month=first).delete()
+        MonthlyCount.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
 def rollup_month_uniques(month: date) -> int:
@@ -107,6 +125,7 @@ def rollup(first: date, last: date, progress: Callable[[date], None] | None = No
             if progress:
                 progress(day)
         for month in months:
+            rollup_month_counts(month)
             rollup_month_uniques(month)
     except Exception as error:
         run.error = f"{type(error).__name__}: {error}"

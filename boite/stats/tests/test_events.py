@@ -148,3 +148,18 @@ def test_a_failed_roll_up_leaves_the_previous_rows_and_a_trace(some_events, monk
     assert DailyCount.objects.count() == before
     failed = RollupRun.objects.filter(ok=False).get()
     assert "disk full" in failed.error
+
+
+def test_monthly_counts_sum_the_days(some_events, calvados):
+    from boite.stats.models import MonthlyCount
+
+    _march()
+    cafeyn = MonthlyCount.objects.filter(
+        network=calvados, kind="access_granted", resource="cafeyn"
+    ).aggregate(n=Sum("count"))["n"]
+    assert (
+        cafeyn
+        == Event.objects.filter(network=calvados, kind="access_granted", resource="cafeyn").count()
+        == 5
+    )
+    assert set(MonthlyCount.objects.values_list("month", flat=True)) == {date(2026, 3, 1)}
