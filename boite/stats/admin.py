@@ -8,7 +8,16 @@ from boite.stats.models import CounterReport, ProviderAccount, RollupRun
 class ProviderAccountForm(forms.ModelForm):
     class Meta:
         model = ProviderAccount
-        fields = "__all__"
+        fields = [
+            "network",
+            "provider",
+            "name",
+            "customer_id",
+            "sushi_url",
+            "requestor_id",
+            "api_key",
+            "sushi_reports",
+        ]
         widgets = {"api_key": forms.PasswordInput(render_value=True)}
 
 
