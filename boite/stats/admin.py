@@ -5,7 +5,17 @@ from boite.networks.scoped_admin import ScopedModelAdmin
 from boite.stats.models import CounterReport, ProviderAccount, RollupRun
 
 
+_SUSHI_URL = ProviderAccount._meta.get_field("sushi_url")
+
+
 class ProviderAccountForm(forms.ModelForm):
+    sushi_url = forms.URLField(
+        label=_SUSHI_URL.verbose_name,
+        help_text=_SUSHI_URL.help_text,
+        required=False,
+        assume_scheme="https",
+    )
+
     class Meta:
         model = ProviderAccount
         fields = [

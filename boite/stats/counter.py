@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import gettext_noop
 
 from boite.stats.models import CounterMetric, CounterReport, ProviderAccount
 
@@ -445,17 +445,17 @@ def read_report(data: bytes, filename: str = "") -> ParsedReport:
 # -- SUSHI exceptions ----------------------------------------------------------------
 
 _KNOWN_EXCEPTIONS = {
-    1000: _noop("The provider's service is not available."),
-    1010: _noop("The provider's service is busy; try again later."),
-    1011: _noop("The provider has queued the report; it will be fetched next time."),
-    1020: _noop("Too many requests were sent to the provider; try again later."),
-    1030: _noop("The provider says the request lacks information (check the customer ID)."),
-    2000: _noop("The provider refused the requestor ID: it is not authorised."),
-    2010: _noop("The requestor is not authorised to read the usage of this customer."),
-    2020: _noop("The provider refused the API key."),
-    3000: _noop("The provider does not offer this report."),
-    3030: _noop("The provider has no usage for the requested months."),
-    3031: _noop("The usage of the requested months is not ready yet."),
+    1000: gettext_noop("The provider's service is not available."),
+    1010: gettext_noop("The provider's service is busy; try again later."),
+    1011: gettext_noop("The provider has queued the report; it will be fetched next time."),
+    1020: gettext_noop("Too many requests were sent to the provider; try again later."),
+    1030: gettext_noop("The provider says the request lacks information (check the customer ID)."),
+    2000: gettext_noop("The provider refused the requestor ID: it is not authorised."),
+    2010: gettext_noop("The requestor is not authorised to read the usage of this customer."),
+    2020: gettext_noop("The provider refused the API key."),
+    3000: gettext_noop("The provider does not offer this report."),
+    3030: gettext_noop("The provider has no usage for the requested months."),
+    3031: gettext_noop("The usage of the requested months is not ready yet."),
 }
 
 

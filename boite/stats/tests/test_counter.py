@@ -171,7 +171,7 @@ def test_bad_files_get_a_clear_error(data, says):
 def test_errors_are_translated():
     with translation.override("fr"), pytest.raises(ReportError) as error:
         read_report(b"{not json")
-    assert str(error.value) == "Le fichier n’est pas un JSON valide."
+    assert str(error.value) == "Le fichier n'est pas un JSON valide."
 
 
 # -- hypothesis: whatever the bytes, a reader answers a report or a ReportError ----------

@@ -201,7 +201,7 @@ def test_the_french_message(account):
         result = _fetch(account)
     assert (
         result.message
-        == "Le fournisseur a refusé l’identifiant de demandeur : il n’est pas autorisé."
+        == "Le fournisseur a refusé l'identifiant de demandeur : il n'est pas autorisé."
     )
 
 
