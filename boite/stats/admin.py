@@ -4,7 +4,6 @@ from django.contrib import admin
 from boite.networks.scoped_admin import ScopedModelAdmin
 from boite.stats.models import CounterReport, ProviderAccount, RollupRun
 
-
 _SUSHI_URL = ProviderAccount._meta.get_field("sushi_url")
 
 

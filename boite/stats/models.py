@@ -101,13 +101,13 @@ class DailyCount(models.Model):
 
     day = models.DateField(_("day"))
     network = models.ForeignKey(
-        "networks.Network", null=True, on_delete=models.SET_NULL, related_name="+"
+        "networks.Network", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     library = models.ForeignKey(
-        "networks.Library", null=True, on_delete=models.SET_NULL, related_name="+"
+        "networks.Library", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     commune = models.ForeignKey(
-        "networks.Authority", null=True, on_delete=models.SET_NULL, related_name="+"
+        "networks.Authority", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     resource = models.CharField(_("resource"), max_length=100, blank=True)
     age_band = models.CharField(_("age band"), max_length=8, blank=True)
@@ -120,9 +120,8 @@ class DailyCount(models.Model):
         verbose_name = _("daily count")
         verbose_name_plural = _("daily counts")
         indexes = [
-            models.Index(fields=["day", "kind"], name="stats_daily_day_kind"),
-            models.Index(fields=["network", "day"], name="stats_daily_network_day"),
-            models.Index(fields=["library", "day"], name="stats_daily_library_day"),
+            models.Index(fields=["day"], name="stats_daily_day"),
+            models.Index(fields=["kind", "day"], name="stats_daily_kind_day"),
         ]
 
     def __str__(self) -> str:

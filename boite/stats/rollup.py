@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from boite.stats.models import DailyCount, Event, MonthlyCount, MonthlyUnique, RollupRun
@@ -39,6 +39,20 @@ def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def _insert_select(model, columns: list[str], constants: list, queryset) -> None:
+    """INSERT INTO model (columns) SELECT constants, queryset's columns: the grouped
+    rows go from the events to the roll-up table without passing through Python."""
+    sql, params = queryset.query.sql_with_params()
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    placeholders = ", ".join(["%s"] * len(constants))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {placeholders}, g.* FROM ({sql}) g",  # noqa: S608
+            [*constants, *params],
+        )
+
+
 def rollup_day(day: date) -> int:
     """Replace the DailyCount rows of one day; returns the number of events read."""
     groups = (
@@ -47,59 +61,53 @@ def rollup_day(day: date) -> int:
         .order_by()
         .annotate(n=Count("id"), p=Count("patron", distinct=True, filter=_HAS_PATRON))
     )
-    rows = [
-        DailyCount(day=day, **{k: g[k] for k in _DIMENSIONS}, count=g["n"], patrons=g["p"])
-        for g in groups
-    ]
+    columns = ["day", *_DIMENSIONS, "count", "patrons"]
     with transaction.atomic():
         DailyCount.objects.filter(day=day).delete()
-        DailyCount.objects.bulk_create(rows, batch_size=2000)
-    return sum(r.count for r in rows)
+        _insert_select(DailyCount, columns, [day], groups)
+        return DailyCount.objects.filter(day=day).aggregate(n=Sum("count"))["n"] or 0
 
 
 def rollup_month_counts(month: date) -> int:
     """Replace the MonthlyCount rows of the month from its daily counts."""
     first, after = month_start(month), next_month(month)
-    dims = ("network_id", "library_id", "resource", "kind", "reason")
+    dims = ["network_id", "library_id", "resource", "kind", "reason"]
     groups = (
         DailyCount.objects.filter(day__gte=first, day__lt=after)
         .values(*dims)
         .order_by()
         .annotate(n=Sum("count"))
     )
-    rows = [MonthlyCount(month=first, **{k: g[k] for k in dims}, count=g["n"]) for g in groups]
     with transaction.atomic():
         MonthlyCount.objects.filter(month=first).delete()
-        MonthlyCount.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+        _insert_select(MonthlyCount, ["month", *dims, "count"], [first], groups)
+        return MonthlyCount.objects.filter(month=first).count()
 
 
 def rollup_month_uniques(month: date) -> int:
     """Replace the MonthlyUnique rows of the month that contains `month`."""
     first, after = month_start(month), next_month(month)
     events = Event.objects.filter(day__gte=first, day__lt=after).filter(_HAS_PATRON).order_by()
-    rows: list[MonthlyUnique] = []
-    for level, dims in _UNIQUE_LEVELS.items():
-        kinds = [("kind",)]
-        if level in _ANY_KIND_LEVELS:
-            kinds.append(())
-        for extra in kinds:
-            for g in events.values(*dims, *extra).annotate(p=Count("patron", distinct=True)):
-                rows.append(
-                    MonthlyUnique(
-                        month=first,
-                        level=level,
-                        network_id=g["network_id"],
-                        library_id=g.get("library_id"),
-                        resource=g.get("resource", ""),
-                        kind=g.get("kind", ""),
-                        patrons=g["p"],
-                    )
-                )
     with transaction.atomic():
         MonthlyUnique.objects.filter(month=first).delete()
-        MonthlyUnique.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+        for level, dims in _UNIQUE_LEVELS.items():
+            for by_kind in (True, False) if level in _ANY_KIND_LEVELS else (True,):
+                grouped = [*dims, "kind"] if by_kind else list(dims)
+                constants = [first, level]
+                columns = ["month", "level"]
+                # Columns the level does not keep get their « all » value.
+                for name, empty in (("library_id", None), ("resource", ""), ("kind", "")):
+                    if name not in grouped:
+                        columns.append(name)
+                        constants.append(empty)
+                columns += [*grouped, "patrons"]
+                _insert_select(
+                    MonthlyUnique,
+                    columns,
+                    constants,
+                    events.values(*grouped).annotate(p=Count("patron", distinct=True)),
+                )
+        return MonthlyUnique.objects.filter(month=first).count()
 
 
 def days_between(first: date, last: date) -> Iterable[date]:
