@@ -250,3 +250,22 @@ def test_admin_pages_are_scoped(
     login(client, librarian_bayeux)
     assert client.get("/admin/stats/provideraccount/").status_code == 403
     assert client.get("/admin/stats/rolluprun/").status_code == 403
+
+
+def test_figures_are_cached_until_the_next_roll_up(client, login, admin_calvados, rolled_up):
+    from boite.stats.events import EventKind, patron_pseudonym, record_event
+    from boite.stats.tests.conftest import at
+
+    login(client, admin_calvados)
+    before = _table(client.get(DASHBOARD + MARCH), "refusals").rows
+    record_event(
+        EventKind.ACCESS_REFUSED,
+        occurred_at=at("2026-03-20"),
+        patron=patron_pseudonym(9),
+        network=admin_calvados.staff_roles.get().network,
+        reason="quota",
+    )
+    assert _table(client.get(DASHBOARD + MARCH), "refusals").rows == before
+    rollup(date(2026, 3, 20), date(2026, 3, 20))
+    after = _table(client.get(DASHBOARD + MARCH), "refusals").rows
+    assert sorted(after) == [["expired", 1], ["quota", 2]]
