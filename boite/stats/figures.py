@@ -5,13 +5,16 @@ their network, the consortium (superuser) every network, library staff their lib
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from boite.networks.access import StaffAccess
@@ -19,10 +22,12 @@ from boite.networks.models import Authority, Library, Network
 from boite.stats.models import (
     AgeBand,
     CounterMetric,
+    CounterReport,
     DailyCount,
     EventKind,
     MonthlyCount,
     MonthlyUnique,
+    RollupRun,
 )
 from boite.stats.rollup import next_month
 from boite.stats.tables import Column, Table
@@ -352,7 +357,37 @@ TABLES: dict[str, tuple[Callable[[Scope], Table], bool]] = {
 
 
 def tables_for(scope: Scope) -> list[Table]:
-    return [build(scope) for build, whole in TABLES.values() if scope.whole_networks or not whole]
+    """Every table the person may read, cached until the next roll-up or import: the
+    figures change only then (and the cache lasts ten minutes at most)."""
+    key = _cache_key(scope)
+    tables = cache.get(key)
+    if tables is None:
+        tables = [
+            build(scope) for build, whole in TABLES.values() if scope.whole_networks or not whole
+        ]
+        cache.set(key, tables, CACHE_SECONDS)
+    return tables
+
+
+CACHE_SECONDS = 600
+
+
+def _cache_key(scope: Scope) -> str:
+    version = (
+        RollupRun.objects.filter(ok=True).aggregate(v=Max("pk"))["v"],
+        CounterReport.objects.aggregate(v=Max("pk"), n=Count("pk")),
+        Library.objects.aggregate(n=Count("pk"), m=Count("pk", filter=Q(membership="member"))),
+    )
+    parts = (
+        sorted(scope.access.roles),
+        scope.access.is_superuser,
+        scope.network.pk if scope.network else None,
+        scope.first,
+        scope.last,
+        get_language(),
+        version,
+    )
+    return "stats:tables:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def table_for(scope: Scope, key: str) -> Table | None:
