@@ -14,4 +14,5 @@ BENCHES = [
     "bench.patrons",
     "bench.access",
     "bench.lending",
+    "bench.stats",
 ]

@@ -213,7 +213,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO, and some URLs carry secrets or personal
+        # data (SUSHI API keys, ODL checkout parameters): keep them out of the logs.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # -- pro (professional space) ------------------------------------------------------------
@@ -303,10 +308,16 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
 # -- lending (PNB licences) ---------------------------------------------------------------
 # Offer files (Dilicom ONIX, ODL feeds) dropped in <inbox>/<distributor account id>/ are
 # applied by the sync job; LENDING_SYNC_MINUTES is how often it runs.
 LENDING_OFFERS_INBOX = Path(env_str("LENDING_OFFERS_INBOX", str(VAR_DIR / "lending" / "inbox")))
 LENDING_SYNC_MINUTES = env_int("LENDING_SYNC_MINUTES", 30, minimum=5)
-# httpx logs every request line at INFO; an ODL checkout URL carries the loan's parameters.
-LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+
+# -- Statistics (boite.stats) ---------------------------------------------------------
+# Key of the patron pseudonyms in the events (a keyed hash); SECRET_KEY when empty.
+# Changing it splits every patron's history in two: set it once.
+STATS_PSEUDONYM_KEY = env_str("STATS_PSEUDONYM_KEY")
+# Figures about fewer patrons than this are shown as « < 5 » in exports.
+STATS_SMALL_FIGURE = env_int("STATS_SMALL_FIGURE", 5, minimum=1)

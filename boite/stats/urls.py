@@ -1,3 +1,11 @@
+from django.urls import path
+
+from boite.stats import views
+
 app_name = "stats"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("gestion/statistiques/", views.dashboard, name="dashboard"),
+    path("gestion/statistiques/export/<slug:key>.<str:fmt>", views.export, name="export"),
+    path("gestion/statistiques/rapports/", views.reports, name="reports"),
+]

@@ -58,6 +58,7 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
     "lending:sync_now": lambda: {
         "account_id": _first("lending.DistributorAccount", networks__slug="boite-numerique")()["pk"]
     },
+    "stats:export": lambda: {"key": "membership", "fmt": "csv"},
     "patrons:confirm": lambda: {"token": "lien-perime"},
     "patrons:password_reset_confirm": lambda: {"uidb64": "MQ", "token": "lien-perime"},
     **{

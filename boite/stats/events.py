@@ -1,0 +1,100 @@
+"""The one door other apps use to write statistics: `record_event()`.
+
+    from boite.stats.events import EventKind, patron_pseudonym, record_event
+
+    record_event(
+        EventKind.ACCESS_GRANTED,
+        patron=patron_pseudonym(patron.pk),
+        network=request.network, library=patron.library, commune=patron.commune,
+        age_band=age_band(patron.birth_date), resource="cafeyn", connector="signed_link",
+    )
+
+Only pseudonyms reach the table: `patron` must be what `patron_pseudonym()` returns,
+anything else is refused, so that a name, an e-mail or a card number cannot slip in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import date, datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from boite.stats.models import AgeBand, Event, EventKind
+
+__all__ = ["AgeBand", "EventKind", "age_band", "forget_patron", "patron_pseudonym", "record_event"]
+
+_PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
+_FIELDS = {
+    "occurred_at",
+    "patron",
+    "network",
+    "library",
+    "commune",
+    "age_band",
+    "resource",
+    "record",
+    "connector",
+    "result",
+    "reason",
+}
+
+
+def patron_pseudonym(patron_id: int | str) -> str:
+    """A stable keyed hash of a patron's id (32 hex characters): the same patron always
+    gets the same pseudonym, and nobody without the key can go back to the patron."""
+    key = (getattr(settings, "STATS_PSEUDONYM_KEY", "") or settings.SECRET_KEY).encode()
+    return hmac.new(key, f"patron:{patron_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def age_band(birth_date: date | None, on: date | None = None) -> str:
+    """The age band of a person born on `birth_date` (empty when unknown)."""
+    if birth_date is None:
+        return AgeBand.UNKNOWN
+    on = on or timezone.localdate()
+    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    if age < 12:
+        return AgeBand.CHILD
+    if age < 18:
+        return AgeBand.TEEN
+    if age < 26:
+        return AgeBand.YOUNG_ADULT
+    if age < 65:
+        return AgeBand.ADULT
+    return AgeBand.SENIOR
+
+
+def record_event(kind: str, **fields) -> Event:
+    """Append one event (one INSERT). Unknown fields and non-pseudonymous patrons raise
+    ValueError: a programming error, not something to hide."""
+    if kind not in EventKind.values:
+        raise ValueError(f"unknown event kind {kind!r}")
+    unknown = set(fields) - _FIELDS
+    if unknown:
+        raise ValueError(f"unknown event fields {sorted(unknown)}")
+    patron = fields.get("patron") or ""
+    if patron and not _PSEUDONYM.match(patron):
+        raise ValueError("patron must be a pseudonym from patron_pseudonym()")
+    if fields.get("age_band", "") not in AgeBand.values:
+        raise ValueError(f"unknown age band {fields['age_band']!r}")
+    occurred_at: datetime = fields.pop("occurred_at", None) or timezone.now()
+    for name in ("resource", "record", "connector", "result", "reason"):
+        value = fields.get(name)
+        if value is not None:
+            fields[name] = str(value)[: Event._meta.get_field(name).max_length]
+    return Event.objects.create(
+        kind=kind, occurred_at=occurred_at, day=timezone.localdate(occurred_at), **fields
+    )
+
+
+def forget_patron(pseudonym: str) -> int:
+    """Cut the link between an erased patron and their events.
+
+    Their pseudonym is replaced by a fresh random one, the same for all their events:
+    counts and unique-patron figures stay exactly what they were, even when a day is
+    rolled up again, but nothing leads back to the patron any more."""
+    return Event.objects.filter(patron=pseudonym).update(patron=secrets.token_hex(16))

@@ -1,0 +1,399 @@
+"""The figures of the dashboards, exports and API, each one a `Table`, each one read
+through the person's scope (`boite.networks.access`): a network administrator reads
+their network, the consortium (superuser) every network, library staff their library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils.formats import date_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from boite.networks.access import StaffAccess
+from boite.networks.models import Authority, Library, Network
+from boite.stats.models import (
+    AgeBand,
+    CounterMetric,
+    CounterReport,
+    DailyCount,
+    EventKind,
+    MonthlyCount,
+    MonthlyUnique,
+    RollupRun,
+)
+from boite.stats.rollup import next_month
+from boite.stats.tables import Column, Table
+
+COUNTER_METRICS = (
+    "Total_Item_Requests",
+    "Unique_Item_Requests",
+    "Total_Item_Investigations",
+    "Searches_Platform",
+    "No_License",
+    "Limit_Exceeded",
+)
+
+
+@dataclass
+class Scope:
+    """Who reads, which network they picked (None: all they may see), which months."""
+
+    access: StaffAccess
+    first: date
+    last: date
+    network: Network | None = None
+
+    def filter(self, queryset: QuerySet, library: str | None = "library", network="network"):
+        queryset = self.access.scope(queryset, library=library, network=network)
+        if self.network is not None:
+            queryset = queryset.filter(**{network: self.network})
+        return queryset
+
+    def months(self) -> list[date]:
+        months, month = [], self.first
+        while month <= self.last:
+            months.append(month)
+            month = next_month(month)
+        return months
+
+    def in_period(self, field: str = "month") -> Q:
+        return Q(**{f"{field}__gte": self.first, f"{field}__lt": next_month(self.last)})
+
+    @property
+    def whole_networks(self) -> bool:
+        """Does the person see at least one whole network (not only libraries)?"""
+        return self.access.is_superuser or bool(self.access.admin_network_ids)
+
+    def label(self) -> str:
+        return f"{self.first:%Y-%m}_{self.last:%Y-%m}"
+
+
+def visible_networks(access: StaffAccess) -> QuerySet[Network]:
+    """Networks offered by the picker: administered ones, and those of one's libraries."""
+    if access.is_superuser:
+        return Network.objects.all()
+    return Network.objects.filter(
+        Q(pk__in=access.admin_network_ids) | Q(libraries__in=access.library_ids)
+    ).distinct()
+
+
+def _month_label(month: date) -> str:
+    return date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def _kind_label(kind: str) -> str:
+    return str(EventKind(kind).label) if kind in EventKind.values else kind
+
+
+# -- the tables ----------------------------------------------------------------------
+
+
+def membership(scope: Scope) -> Table:
+    libraries = scope.filter(Library.objects.members(), library="pk", network="network")
+    if not scope.whole_networks:
+        table = Table(
+            "membership",
+            _("Your library"),
+            [Column(_("Library"), numeric=False), Column(_("Commune"), numeric=False)],
+            chart="",
+        )
+        table.rows = [
+            [lib.name, lib.authority.name] for lib in libraries.select_related("authority")
+        ]
+        return table
+    counts = (
+        libraries.values("network__name")
+        .order_by("network__name")
+        .annotate(libraries=Count("pk"), authorities=Count("authority", distinct=True))
+    )
+    return Table(
+        "membership",
+        _("Member libraries and local authorities"),
+        [
+            Column(_("Network"), numeric=False),
+            Column(_("Member libraries")),
+            Column(_("Communes with a member library")),
+        ],
+        [[c["network__name"], c["libraries"], c["authorities"]] for c in counts],
+    )
+
+
+def events_by_month(scope: Scope) -> Table:
+    counts = (
+        scope.filter(MonthlyCount.objects.filter(scope.in_period()))
+        .values("month", "kind")
+        .order_by()
+        .annotate(n=Sum("count"))
+    )
+    grid: dict[date, dict[str, int]] = defaultdict(dict)
+    for c in counts:
+        grid[c["month"]][c["kind"]] = c["n"]
+    kinds = [k for k in EventKind.values if any(k in row for row in grid.values())]
+    return Table(
+        "events",
+        _("Activity per month"),
+        [Column(_("Month"), numeric=False)] + [Column(_kind_label(k)) for k in kinds],
+        [[_month_label(m)] + [grid[m].get(k, 0) for k in kinds] for m in scope.months()],
+        chart="line",
+    )
+
+
+def access_by_resource(scope: Scope) -> Table:
+    counts = (
+        scope.filter(MonthlyCount.objects.filter(scope.in_period(), kind=EventKind.ACCESS_GRANTED))
+        .values("resource", "month")
+        .order_by()
+        .annotate(n=Sum("count"))
+    )
+    grid: dict[str, dict[date, int]] = defaultdict(dict)
+    for c in counts:
+        grid[c["resource"] or _("unknown")][c["month"]] = c["n"]
+    months = scope.months()
+    rows = sorted(
+        ([name] + [grid[name].get(m, 0) for m in months] + [sum(grid[name].values())])
+        for name in grid
+    )
+    rows.sort(key=lambda row: -row[-1])
+    return Table(
+        "resources",
+        _("Resources opened per month"),
+        [Column(_("Resource"), numeric=False)]
+        + [Column(_month_label(m)) for m in months]
+        + [Column(_("Total"))],
+        rows,
+        chart="bar-total",
+    )
+
+
+def refusals_by_reason(scope: Scope) -> Table:
+    counts = (
+        scope.filter(MonthlyCount.objects.filter(scope.in_period(), kind=EventKind.ACCESS_REFUSED))
+        .values("reason")
+        .order_by()
+        .annotate(n=Sum("count"))
+        .order_by("-n")
+    )
+    return Table(
+        "refusals",
+        _("Refused access by reason"),
+        [Column(_("Reason"), numeric=False), Column(_("Refusals"))],
+        [[c["reason"] or _("unspecified"), c["n"]] for c in counts],
+    )
+
+
+def unique_patrons_by_month(scope: Scope) -> Table:
+    if scope.access.is_superuser:
+        seen = Q(level=MonthlyUnique.Level.NETWORK)
+    else:
+        seen = Q(level=MonthlyUnique.Level.NETWORK, network__in=scope.access.admin_network_ids)
+        seen |= Q(level=MonthlyUnique.Level.LIBRARY, library__in=scope.access.library_ids) & ~Q(
+            network__in=scope.access.admin_network_ids
+        )
+    rows = MonthlyUnique.objects.filter(seen, scope.in_period(), resource="")
+    if scope.network is not None:
+        rows = rows.filter(network=scope.network)
+    counts = rows.values("month", "kind").order_by().annotate(n=Sum("patrons"))
+    grid: dict[date, dict[str, int]] = defaultdict(dict)
+    for c in counts:
+        grid[c["month"]][c["kind"]] = c["n"]
+    kinds = ["", EventKind.ACCESS_GRANTED, EventKind.LOAN]
+    return Table(
+        "patrons",
+        _("Unique patrons per month"),
+        [
+            Column(_("Month"), numeric=False),
+            Column(_("Active patrons"), patrons=True),
+            Column(_("Patrons who opened a resource"), patrons=True),
+            Column(_("Patrons who borrowed"), patrons=True),
+        ],
+        [[_month_label(m)] + [grid[m].get(k, 0) for k in kinds] for m in scope.months()],
+        chart="line",
+        note=_("Each patron counts once a month, whatever the number of their visits."),
+    )
+
+
+def _registrations_by(scope: Scope, field: str, label: str, key: str, title: str) -> Table:
+    counts = (
+        scope.filter(DailyCount.objects.filter(scope.in_period("day"), kind=EventKind.REGISTRATION))
+        .values(field, "age_band")
+        .order_by()
+        .annotate(n=Sum("count"))
+    )
+    grid: dict[int | None, dict[str, int]] = defaultdict(dict)
+    for c in counts:
+        grid[c[field]][c["age_band"]] = c["n"]
+    model = Library if field == "library" else Authority
+    names = dict(model.objects.filter(pk__in=[k for k in grid if k]).values_list("pk", "name"))
+    bands = [b for b in AgeBand.values if any(b in row for row in grid.values())]
+    rows = [
+        [names.get(k, _("unknown"))] + [grid[k].get(b, 0) for b in bands] + [sum(grid[k].values())]
+        for k in grid
+    ]
+    rows.sort(key=lambda row: (-row[-1], row[0]))
+    return Table(
+        key,
+        title,
+        [Column(label, numeric=False)]
+        + [Column(AgeBand(b).label, patrons=True) for b in bands]
+        + [Column(_("Total"), patrons=True)],
+        rows,
+        chart="bar-total",
+        note=_("Patrons who registered during the period, by age band."),
+    )
+
+
+def registrations_by_library(scope: Scope) -> Table:
+    return _registrations_by(
+        scope, "library", _("Library"), "registrations-library", _("New patrons by library")
+    )
+
+
+def registrations_by_commune(scope: Scope) -> Table:
+    return _registrations_by(
+        scope, "commune", _("Commune"), "registrations-commune", _("New patrons by commune")
+    )
+
+
+def _counter(scope: Scope):
+    return scope.filter(
+        CounterMetric.objects.filter(scope.in_period(), metric__in=COUNTER_METRICS),
+        library=None,
+        network="report__network",
+    )
+
+
+def counter_by_month(scope: Scope) -> Table:
+    counts = (
+        _counter(scope)
+        .values("report__provider", "metric", "month")
+        .order_by()
+        .annotate(n=Sum("count"))
+    )
+    grid: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
+    for c in counts:
+        grid[(c["report__provider"], c["metric"])][c["month"]] = c["n"]
+    months = scope.months()
+    rows = [
+        [provider, metric]
+        + [grid[(provider, metric)].get(m, 0) for m in months]
+        + [sum(grid[(provider, metric)].values())]
+        for provider, metric in sorted(grid)
+    ]
+    return Table(
+        "counter",
+        _("Provider reports (COUNTER) per month"),
+        [Column(_("Provider"), numeric=False), Column(_("Metric"), numeric=False)]
+        + [Column(_month_label(m)) for m in months]
+        + [Column(_("Total"))],
+        rows,
+        chart="",
+        note=_("Figures sent by the providers, for the whole network."),
+    )
+
+
+def provider_beside_portal(scope: Scope) -> Table:
+    counter = (
+        _counter(scope)
+        .filter(metric__in=["Total_Item_Requests", "Unique_Item_Requests"])
+        .values("report__provider", "metric")
+        .order_by()
+        .annotate(n=Sum("count"))
+    )
+    grid: dict[str, dict[str, int]] = defaultdict(dict)
+    for c in counter:
+        grid[c["report__provider"]][c["metric"]] = c["n"]
+    portal = dict(
+        scope.filter(
+            MonthlyCount.objects.filter(
+                scope.in_period(), kind=EventKind.ACCESS_GRANTED, resource__in=list(grid)
+            )
+        )
+        .values("resource")
+        .order_by()
+        .annotate(n=Sum("count"))
+        .values_list("resource", "n")
+    )
+    return Table(
+        "providers",
+        _("Provider figures beside the portal's own"),
+        [
+            Column(_("Provider"), numeric=False),
+            Column(_("Requests (COUNTER)")),
+            Column(_("Unique item requests (COUNTER)")),
+            Column(_("Resource opened from the portal")),
+        ],
+        [
+            [
+                p,
+                grid[p].get("Total_Item_Requests", 0),
+                grid[p].get("Unique_Item_Requests", 0),
+                portal.get(p, 0),
+            ]
+            for p in sorted(grid)
+        ],
+    )
+
+
+TABLES: dict[str, tuple[Callable[[Scope], Table], bool]] = {
+    # key: (builder, needs a whole network)
+    "membership": (membership, False),
+    "events": (events_by_month, False),
+    "patrons": (unique_patrons_by_month, False),
+    "resources": (access_by_resource, False),
+    "refusals": (refusals_by_reason, False),
+    "registrations-library": (registrations_by_library, False),
+    "registrations-commune": (registrations_by_commune, False),
+    "counter": (counter_by_month, True),
+    "providers": (provider_beside_portal, True),
+}
+
+
+def tables_for(scope: Scope) -> list[Table]:
+    """Every table the person may read, cached until the next roll-up or import: the
+    figures change only then (and the cache lasts ten minutes at most)."""
+    key = _cache_key(scope)
+    tables = cache.get(key)
+    if tables is None:
+        tables = [
+            build(scope) for build, whole in TABLES.values() if scope.whole_networks or not whole
+        ]
+        cache.set(key, tables, CACHE_SECONDS)
+    return tables
+
+
+CACHE_SECONDS = 600
+
+
+def _cache_key(scope: Scope) -> str:
+    version = (
+        RollupRun.objects.filter(ok=True).aggregate(v=Max("pk"))["v"],
+        CounterReport.objects.aggregate(v=Max("pk"), n=Count("pk")),
+        Library.objects.aggregate(n=Count("pk"), m=Count("pk", filter=Q(membership="member"))),
+    )
+    parts = (
+        sorted(scope.access.roles),
+        scope.access.is_superuser,
+        scope.network.pk if scope.network else None,
+        scope.first,
+        scope.last,
+        get_language(),
+        version,
+    )
+    return "stats:tables:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def table_for(scope: Scope, key: str) -> Table | None:
+    if key not in TABLES:
+        return None
+    build, whole = TABLES[key]
+    if whole and not scope.whole_networks:
+        return None
+    return build(scope)

@@ -1,0 +1,107 @@
+"""Staff pages of the statistics: dashboard, exports, provider reports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from boite.networks.access import staff_access, staff_required
+from boite.networks.models import StaffRole
+from boite.stats.counter import ReportError, import_report
+from boite.stats.figures import Scope, table_for, tables_for, visible_networks
+from boite.stats.forms import DashboardForm, ReportUploadForm
+from boite.stats.models import CounterReport, ProviderAccount
+from boite.stats.tables import FORMATS, export_response
+
+Kind = StaffRole.Kind
+_READERS = (Kind.NETWORK_ADMIN, Kind.LIBRARY_STAFF)
+
+
+def _get_scope_for_user(request: HttpRequest) -> tuple[Scope, DashboardForm]:
+    access = staff_access(request.user)
+    form = DashboardForm(request.GET or None, networks=visible_networks(access))
+    first, last = form.period()
+    scope = Scope(access, first, last, network=form.picked_network())
+    return scope, form
+
+
+@require_GET
+@staff_required(*_READERS)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope, form = _get_scope_for_user(request)
+    return render(
+        request,
+        "stats/dashboard.html",
+        {
+            "form": form,
+            "scope": scope,
+            "tables": tables_for(scope),
+            "formats": FORMATS,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@require_GET
+@staff_required(*_READERS)
+def export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+    scope, _form = _get_scope_for_user(request)
+    table = table_for(scope, key)
+    if table is None or fmt not in FORMATS:
+        raise Http404
+    return export_response(table, fmt, suffix=scope.label())
+
+
+def _get_accounts_for_user(request: HttpRequest):
+    return staff_access(request.user).scope(
+        ProviderAccount.objects.select_related("network"), library=None, network="network"
+    )
+
+
+@staff_required(Kind.NETWORK_ADMIN)
+def reports(request: HttpRequest) -> HttpResponse:
+    """Provider reports: the list, and the upload form."""
+    accounts = _get_accounts_for_user(request)
+    form = ReportUploadForm(request.POST or None, request.FILES or None, accounts=accounts)
+    if request.method == "POST" and form.is_valid():
+        account = form.cleaned_data["account"]
+        try:
+            result = import_report(
+                account,
+                form.parsed,
+                replace=form.cleaned_data["replace"],
+                filename=form.cleaned_data["file"].name,
+                user=request.user,
+            )
+        except ReportError as error:
+            form.add_error("file", str(error))
+        else:
+            report = result.report
+            messages.success(
+                request,
+                _("%(report)s report of %(provider)s for %(begin)s – %(end)s imported.")
+                % {
+                    "report": report.report_id,
+                    "provider": account.name,
+                    "begin": f"{report.begin:%Y-%m}",
+                    "end": f"{report.end:%Y-%m}",
+                },
+            )
+            if result.replaced:
+                messages.info(
+                    request,
+                    _("Replaced: %(periods)s.") % {"periods": ", ".join(result.replaced)},
+                )
+            return redirect("stats:reports")
+    stored = staff_access(request.user).scope(
+        CounterReport.objects.select_related("network"), library=None, network="network"
+    )
+    return render(
+        request,
+        "stats/reports.html",
+        {"form": form, "reports": stored[:200], "accounts": accounts},
+        status=400 if form.errors else 200,
+    )
