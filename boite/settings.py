@@ -214,3 +214,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# -- catalog: the search index (derived from the database, rebuilt by `manage.py reindex`)
+CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
+CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))
