@@ -182,7 +182,11 @@ def _apply(run: HarvestRun) -> None:
         vanished = active.filter(provider_id__in=staged.filter(deleted=True).values("provider_id"))
     catalogue = active.count()
     going = vanished.count()
-    if catalogue and going / catalogue > WITHDRAW_LIMIT and not run.force:
+    # Only a full harvest infers withdrawals from absence, and a truncated feed would
+    # empty the catalogue: that is what the limit guards against. Deletions the
+    # source states record by record are applied as they come.
+    full = run.mode == HarvestRun.Mode.FULL
+    if full and catalogue and going / catalogue > WITHDRAW_LIMIT and not run.force:
         raise RefusedError(
             _(
                 "This harvest would withdraw %(going)d of the %(catalogue)d records of the "
