@@ -30,23 +30,31 @@ def _names(value) -> list[str]:
     return [v if isinstance(v, str) else str(v.get("name", "")) for v in values if v]
 
 
+def _dicts(value) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _link(links, *rels: str) -> str:
-    for link in links or []:
+    for link in _dicts(links):
         rel = link.get("rel", "")
         rels_of = rel if isinstance(rel, list) else [rel]
         if any(r in rels_of or any(x.startswith(r) for x in rels_of) for r in rels):
-            return link.get("href", "")
+            href = link.get("href", "")
+            return href if isinstance(href, str) else ""
     return ""
 
 
 def publication_to_item(publication: dict, base: str = "") -> Item:
-    meta = publication.get("metadata") or {}
+    meta = publication.get("metadata")
+    if not isinstance(meta, dict):
+        raise ValueError("a publication has no metadata")
     contributors = [{"name": n, "role": "auteur"} for n in _names(meta.get("author"))]
     contributors += [{"name": n, "role": "narrateur"} for n in _names(meta.get("narrator"))]
     contributors += [{"name": n, "role": "illustrateur"} for n in _names(meta.get("illustrator"))]
     contributors += [{"name": n, "role": "traducteur"} for n in _names(meta.get("translator"))]
-    images = publication.get("images") or []
-    cover = urljoin(base, images[0].get("href", "")) if images else ""
+    images = _dicts(publication.get("images"))
+    href = images[0].get("href") if images else ""
+    cover = urljoin(base, href) if isinstance(href, str) and href else ""
     identifier = str(meta.get("identifier") or "")
     isbn = identifier.removeprefix("urn:isbn:") if identifier.startswith("urn:isbn:") else ""
     media = str(meta.get("@type") or "")
@@ -87,8 +95,9 @@ def read_feed(feed: dict, base: str, start: int):
             if not isinstance(publication, dict):
                 raise ValueError("a publication is not an object")
             items.append(validated(publication_to_item(publication, base)))
-        except (ValueError, TypeError, AttributeError) as error:
-            items.append(Rejection(position, str(error), excerpt=json.dumps(publication)[:500]))
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            excerpt = json.dumps(publication, ensure_ascii=False, default=str)[:500]
+            items.append(Rejection(position, str(error) or "unreadable", excerpt=excerpt))
     next_url = _link(feed.get("links"), "next")
     return items, (urljoin(base, next_url) if next_url else "")
 

@@ -76,7 +76,7 @@ def fake_provider():
     fake = FakeProvider()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 — http.server's naming
+        def do_GET(self):
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             fake.requests.append((parts.path, query, dict(self.headers)))
