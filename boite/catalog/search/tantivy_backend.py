@@ -288,7 +288,8 @@ class TantivyBackend(Backend):
         for score, address in found:
             doc = searcher.doc(address)
             record_id = doc.get_first("id")
-            hit = Hit(record_id=record_id, score=float(score) if score is not None else 0.0)
+            relevance = float(score) if isinstance(score, float) else 0.0  # or a sort key
+            hit = Hit(record_id=record_id, score=relevance)
             if snippets is not None:
                 hit.snippet_html = _marked(snippets.snippet_from_doc(doc).to_html())
                 hit.title_html = _marked(titles.snippet_from_doc(doc).to_html())
