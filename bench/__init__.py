@@ -9,4 +9,5 @@ var/bench/latest.json. A benchmark is not a test: nothing here asserts a target.
 
 BENCHES = [
     "bench.portal",
+    "bench.catalog",
 ]

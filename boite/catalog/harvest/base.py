@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
@@ -45,7 +45,7 @@ class Item:
     source_payload: str = ""
 
     def as_data(self) -> dict:
-        data = asdict(self)
+        data = dict(self.__dict__)  # fields are plain values, lists and dicts of str
         for key in ("available_from", "available_until"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()

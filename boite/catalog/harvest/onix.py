@@ -7,6 +7,7 @@ gigabytes is read in constant memory.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -51,13 +52,19 @@ _ROLES = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=1024)
+def _tag_name(tag: str) -> str:
+    local = tag.rpartition("}")[2]
+    return SHORT.get(local, local)
+
+
 def _name(element) -> str:
-    tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
-    return SHORT.get(tag, tag)
+    tag = element.tag
+    return _tag_name(tag) if isinstance(tag, str) else ""
 
 
 def _children(element, name: str) -> list:
-    return [c for c in element if isinstance(c.tag, str) and _name(c) == name]
+    return [c for c in element if _name(c) == name]
 
 
 def _child(element, name: str):

@@ -197,8 +197,9 @@ def _apply(run: HarvestRun) -> None:
         )
     now = timezone.now()
     with transaction.atomic():
-        batch: list[StagedRecord] = []
-        for row in staged.filter(deleted=False).order_by("pk").iterator(chunk_size=BATCH):
+        batch: list[tuple[str, dict]] = []
+        rows = staged.filter(deleted=False).order_by("pk").values_list("provider_id", "data")
+        for row in rows.iterator(chunk_size=BATCH):
             batch.append(row)
             if len(batch) >= BATCH:
                 _upsert(run, batch, now)
@@ -208,11 +209,11 @@ def _apply(run: HarvestRun) -> None:
         run.withdrawn = vanished.update(withdrawn=True, withdrawn_at=now, updated_at=now)
 
 
-def _upsert(run: HarvestRun, rows: list[StagedRecord], now) -> None:
+def _upsert(run: HarvestRun, rows: list[tuple[str, dict]], now) -> None:
     from boite.catalog.harvest.base import Item as _Item
 
     resource = run.resource
-    latest = {row.provider_id: row.data for row in rows}  # the last occurrence wins
+    latest = dict(rows)  # the last occurrence of an identifier wins
     existing = {
         r.provider_id: r
         for r in Record.objects.filter(resource=resource, provider_id__in=list(latest))

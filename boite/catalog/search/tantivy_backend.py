@@ -72,43 +72,49 @@ def _analyzers(index: tantivy.Index) -> None:
     )
 
 
-def _labels(record, category: str) -> str:
+# The record columns the index needs, read as tuples: far cheaper than model instances.
+INDEXED = ("pk", "resource_id", "resource__category", "kind", "audience", "title", "subtitle",
+           "contributors", "subjects", "description", "languages", "year")  # fmt: skip
+
+
+def _labels(kind: str, audience: str, languages: list[str], category: str) -> str:
     from boite.catalog.models import Audience, RecordType
 
     with translation.override("fr"):
-        parts = [str(Category(category).label), str(RecordType(record.kind).label)]
-        if record.audience != Audience.ALL:
-            parts.append(str(Audience(record.audience).label))
-        if record.audience == Audience.YOUTH or category == Category.YOUTH:
-            parts.append("jeunesse enfants")
-    parts += [_LANGUAGE_WORDS.get(lang, "") for lang in record.languages or []]
+        parts = [str(Category(category).label), str(RecordType(kind).label)]
+        if audience != Audience.ALL:
+            parts.append(str(Audience(audience).label))
+    if audience == Audience.YOUTH or category == Category.YOUTH:
+        parts.append("jeunesse enfants")
+    parts += [_LANGUAGE_WORDS.get(lang, "") for lang in languages or []]
     return " ".join(parts)
 
 
-def record_document(record, category: str) -> Document:
-    people = " ".join(c.get("name", "") for c in record.contributors or [])
-    subjects = " ".join(record.subjects or [])
-    title = " ".join(x for x in (record.title, record.subtitle) if x)
+def record_document(row: tuple) -> Document:
+    (pk, resource_id, category, kind, audience, title, subtitle, contributors, subjects,
+     description, languages, year) = row  # fmt: skip
+    people = " ".join(c.get("name", "") for c in contributors or [])
+    subject_text = " ".join(subjects or [])
     doc = Document(
-        id=record.pk,
-        resource=record.resource_id,
+        id=pk,
+        resource=resource_id,
         category=category,
-        kind=record.kind,
-        audience=record.audience,
-        title_sort=fold(record.title)[:100] or "~",
-        title=record.title,
-        subtitle=record.subtitle,
+        kind=kind,
+        audience=audience,
+        title_sort=fold(title)[:100] or "~",
+        title=title,
+        subtitle=subtitle,
         people=people,
-        subjects=subjects,
-        labels=_labels(record, category),
-        description=record.description[:5000],
-        words=" ".join((title, people, subjects)),
-        title_words=record.title,
+        subjects=subject_text,
+        labels=_labels(kind, audience, languages, category),
+        description=description[:5000],
+        words=" ".join((title, subtitle, people, subject_text)),
+        title_words=title,
     )
-    for lang in record.languages or []:
+    for lang in languages or []:
         doc.add_text("language", lang)
-    if record.year:
-        doc.add_integer("year", record.year)
+    if year:
+        doc.add_integer("year", year)
     return doc
 
 
@@ -167,8 +173,8 @@ class TantivyBackend(Backend):
 
     def _add_records(self, writer, records, progress=None) -> int:
         count = 0
-        for record in records.iterator(chunk_size=BATCH):
-            writer.add_document(record_document(record, record.resource.category))
+        for row in records.values_list(*INDEXED).iterator(chunk_size=BATCH):
+            writer.add_document(record_document(row))
             count += 1
             if progress and count % BATCH == 0:
                 progress(count)
@@ -180,9 +186,7 @@ class TantivyBackend(Backend):
         writer = self._writer()
         try:
             writer.delete_documents_by_term("resource", resource.pk)
-            records = Record.objects.filter(resource=resource, withdrawn=False).select_related(
-                "resource"
-            )
+            records = Record.objects.filter(resource=resource, withdrawn=False)
             count = self._add_records(writer, records)
             self._commit(writer)
         except BaseException:
@@ -196,7 +200,7 @@ class TantivyBackend(Backend):
         writer = self._writer()
         try:
             writer.delete_all_documents()
-            records = Record.objects.filter(withdrawn=False).select_related("resource")
+            records = Record.objects.filter(withdrawn=False)
             count = self._add_records(writer, records.order_by("pk"), progress)
             self._commit(writer)
         except BaseException:
