@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.urls import reverse
@@ -137,6 +138,16 @@ class Resource(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:resource", args=[self.slug])
+
+    def clean(self) -> None:
+        from boite.catalog.harvest import FORMATS
+
+        if self.harvest_format and self.harvest_format not in FORMATS:
+            raise ValidationError({"harvest_format": _("Unknown source format.")})
+        if self.age_min and self.age_max and self.age_min > self.age_max:
+            raise ValidationError({"age_max": _("The maximum age is below the minimum age.")})
+        if not isinstance(self.harvest_options, dict):
+            raise ValidationError({"harvest_options": _('Enter an object: {"key": value}.')})
 
     def get_access_url(self, record: Record | None = None) -> str:
         """The access gate of the resource (served by the access app)."""

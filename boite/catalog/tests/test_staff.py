@@ -212,3 +212,19 @@ def test_librarian_of_the_network_reads_the_report_but_cannot_launch(
     listing = client.get("/gestion/catalogue/").content.decode()
     assert "Calvados seul" in listing
     assert "/moissonner/" not in listing
+
+
+def test_resource_validation_messages(provider):
+    from django.core.exceptions import ValidationError
+
+    resource = Resource(
+        provider=provider, name="X", slug="x", category="livre", harvest_format="pdf",
+        age_min=12, age_max=3, harvest_options=[],
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as error:
+        resource.clean()
+    assert "harvest_format" in error.value.message_dict
+    resource.harvest_format = "csv"
+    with pytest.raises(ValidationError) as error:
+        resource.clean()
+    assert "age_max" in error.value.message_dict
