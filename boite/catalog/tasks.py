@@ -10,6 +10,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from boite.catalog.harvest.runner import execute
 from boite.catalog.models import HarvestRun, Resource
+from boite.catalog.search import get_backend
 
 
 @db_task()
@@ -49,3 +50,9 @@ def scheduled_harvests() -> None:
             mode=HarvestRun.Mode.FULL,
         )
         execute(run)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def refresh_search_index() -> None:
+    """Bring this server's index replica up to date with harvests run elsewhere."""
+    get_backend().refresh()

@@ -61,3 +61,9 @@ class Backend:
     def rebuild(self, progress=None) -> int:
         """Rebuild the whole index from the database; return the count."""
         raise NotImplementedError
+
+    def refresh(self) -> list[int]:
+        """Re-index the resources harvested since this replica was last brought up to
+        date (by any server); return their ids. A replica on another application server
+        calls it periodically to catch up with the harvests its own worker did not run."""
+        raise NotImplementedError

@@ -208,6 +208,28 @@ class TantivyBackend(Backend):
             raise
         return count
 
+    def refresh(self) -> list[int]:
+        from datetime import datetime
+
+        from django.utils import timezone
+
+        from boite.catalog.models import HarvestRun, Resource
+
+        marker = self.path / "boite-synced-at"
+        now = timezone.now()
+        since = None
+        if marker.exists():
+            since = datetime.fromisoformat(marker.read_text().strip())
+        runs = HarvestRun.objects.filter(status=HarvestRun.Status.SUCCEEDED)
+        if since is not None:
+            runs = runs.filter(finished_at__gte=since)
+        ids = sorted(set(runs.values_list("resource_id", flat=True)))
+        for resource in Resource.objects.filter(pk__in=ids):
+            self.index_resource(resource)
+        self.index  # noqa: B018 — opens (creates) the directory before the marker is written
+        marker.write_text(now.isoformat())
+        return ids
+
     # -- queries --------------------------------------------------------------
     def _text_query(self, text: str) -> Query | None:
         words = fold(text).split()[:12]

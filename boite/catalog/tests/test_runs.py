@@ -178,3 +178,17 @@ def test_scheduled_harvest_runs_the_due_resources(db, make_resource, tmp_path, t
     run = resource.runs.get()
     assert run.status == HarvestRun.Status.SUCCEEDED
     assert run.created == 10
+
+
+def test_a_replica_catches_up_with_harvests_run_elsewhere(catalogue, settings, tmp_path):
+    from boite.catalog.search import _instances
+
+    settings.CATALOG_INDEX_DIR = tmp_path / "replica"
+    _instances.clear()
+    ids = [r.pk for r in catalogue.values()]
+    out = io.StringIO()
+    call_command("reindex", "--changed", stdout=out)
+    assert "10 resources re-indexed" in out.getvalue()
+    assert get_backend().search(SearchQuery(text="polar", resource_ids=ids)).count >= 5
+    call_command("reindex", "--changed", stdout=out)
+    assert out.getvalue().endswith("0 resources re-indexed\n")

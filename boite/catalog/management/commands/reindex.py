@@ -13,7 +13,18 @@ from boite.catalog.search import get_backend
 class Command(BaseCommand):
     help = "Rebuild the search index of the catalogue from the database."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--changed",
+            action="store_true",
+            help="only the resources harvested since this replica was last refreshed",
+        )
+
     def handle(self, *args, **options) -> None:
+        if options["changed"]:
+            ids = get_backend().refresh()
+            self.stdout.write(f"{len(ids)} resources re-indexed")
+            return
         bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
