@@ -192,3 +192,21 @@ def test_a_replica_catches_up_with_harvests_run_elsewhere(catalogue, settings, t
     assert get_backend().search(SearchQuery(text="polar", resource_ids=ids)).count >= 5
     call_command("reindex", "--changed", stdout=out)
     assert out.getvalue().endswith("0 resources re-indexed\n")
+
+
+def test_every_format_reharvests_through_the_cli_and_the_back_office(
+    catalogue, client, login, admin_calvados
+):
+    """The demo resources cover the formats; a re-run by either door changes nothing."""
+    formats = {r.harvest_format for r in catalogue.values()}
+    assert formats == {"json", "csv", "marc", "onix", "opds"}  # OAI-PMH: HTTP tests
+    for slug in catalogue:
+        out = io.StringIO()
+        call_command("harvest", slug, "--no-progress", stdout=out)
+        assert "0 created, 0 updated" in out.getvalue(), slug
+    login(client, admin_calvados)
+    for slug, resource in catalogue.items():
+        client.post(f"/gestion/catalogue/{slug}/moissonner/", {"mode": "full"})
+        run = resource.runs.order_by("-pk").first()
+        assert run.started_by == admin_calvados
+        assert (run.status, run.created, run.updated) == ("succeeded", 0, 0), slug
