@@ -8,6 +8,7 @@ UNIMARC is read by its own tags (200 title, 700/701/702 people, 010 ISBN, 330 su
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import pymarc
@@ -28,6 +29,10 @@ from boite.catalog.harvest.sources import open_binary
 from boite.catalog.models import Audience, RecordType
 
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
+
+# A damaged subfield code makes pymarc warn and go on: the record is still read, and
+# what is unusable in it is rejected with a reason; the warning adds nothing.
+warnings.filterwarnings("ignore", category=pymarc.exceptions.BadSubfieldCodeWarning)
 
 
 def _first(record: pymarc.Record, tag: str, code: str) -> str:
