@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import tantivy
@@ -78,6 +79,11 @@ INDEXED = ("pk", "resource_id", "resource__category", "kind", "audience", "title
 
 
 def _labels(kind: str, audience: str, languages: list[str], category: str) -> str:
+    return _cached_labels(kind, audience, tuple(languages or ()), category)
+
+
+@lru_cache(maxsize=4096)
+def _cached_labels(kind: str, audience: str, languages: tuple[str, ...], category: str) -> str:
     from boite.catalog.models import Audience, RecordType
 
     with translation.override("fr"):
