@@ -237,24 +237,23 @@ class TantivyBackend(Backend):
         return ids
 
     # -- queries --------------------------------------------------------------
-    def _text_query(self, text: str) -> Query | None:
+    def _text_query(self, text: str, tolerant: bool = False) -> Query | None:
+        """Every word must match (stemmed, accents folded) in one of the text fields;
+        `tolerant` also accepts words one or two typing mistakes away."""
         words = fold(text).split()[:12]
         if not words:
             return None
         clauses = []
-        for i, word in enumerate(words):
+        for word in words:
             options = []
             for field, boost in _TEXT_FIELDS:
                 # The field's own analyzer stems the word the same way it stemmed the text.
                 parsed = self.index.parse_query(word, [field])
                 options.append((Occur.Should, Query.boost_query(parsed, boost)))
-            if len(word) >= 4:
+            if tolerant and len(word) >= 4:
                 distance = 2 if len(word) >= 8 else 1
                 fuzzy = Query.fuzzy_term_query(self.schema, "words", word, distance=distance)
                 options.append((Occur.Should, Query.boost_query(fuzzy, 0.5)))
-            if i == len(words) - 1 and len(word) >= 2:
-                prefix = Query.fuzzy_term_query(self.schema, "words", word, distance=0, prefix=True)
-                options.append((Occur.Should, Query.boost_query(prefix, 0.3)))
             clauses.append((Occur.Must, Query.boolean_query(options)))
         return Query.boolean_query(clauses)
 
@@ -290,8 +289,9 @@ class TantivyBackend(Backend):
         if not query.resource_ids:
             return SearchResults(count=0, hits=[])
         searcher = self._searcher()
+        filters = self._filters(query)
         text_query = self._text_query(query.text)
-        full = self._compose(text_query, self._filters(query))
+        full = self._compose(text_query, filters)
         per_page = max(1, min(query.per_page, 100))
         offset = (max(1, query.page) - 1) * per_page
         kwargs = {"limit": per_page, "offset": offset, "count": True}
@@ -300,6 +300,12 @@ class TantivyBackend(Backend):
         elif query.sort == "title":
             kwargs.update(order_by_field="title_sort", order=tantivy.Order.Asc)
         result = searcher.search(full, **kwargs)
+        if not result.count and text_query is not None:
+            # Nothing matches as typed: accept typing mistakes (« cinma » → « cinéma »).
+            # Tolerance only when needed keeps the usual queries fast and precise.
+            text_query = self._text_query(query.text, tolerant=True)
+            full = self._compose(text_query, filters)
+            result = searcher.search(full, **kwargs)
         hits = self._hits(searcher, result.hits, text_query)
         results = SearchResults(count=result.count or 0, hits=hits)
         if query.facets:
