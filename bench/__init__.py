@@ -15,4 +15,5 @@ BENCHES = [
     "bench.access",
     "bench.lending",
     "bench.stats",
+    "bench.catalog",
 ]

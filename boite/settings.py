@@ -321,3 +321,7 @@ LENDING_SYNC_MINUTES = env_int("LENDING_SYNC_MINUTES", 30, minimum=5)
 STATS_PSEUDONYM_KEY = env_str("STATS_PSEUDONYM_KEY")
 # Figures about fewer patrons than this are shown as « < 5 » in exports.
 STATS_SMALL_FIGURE = env_int("STATS_SMALL_FIGURE", 5, minimum=1)
+
+# -- catalog: the search index (derived from the database, rebuilt by `manage.py reindex`)
+CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
+CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))

@@ -1,0 +1,163 @@
+"""JSON API of the catalogue: search with facets, and one record."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+
+from boite.catalog.models import Record, Resource
+from boite.catalog.search import SearchQuery, search
+
+router = Router(tags=["catalogue"])
+
+
+class ContributorOut(Schema):
+    name: str
+    role: str = ""
+
+
+class RecordOut(Schema):
+    id: int
+    title: str
+    subtitle: str
+    contributors: list[ContributorOut]
+    description: str
+    cover_url: str
+    kind: str
+    audience: str
+    languages: list[str]
+    year: int | None
+    duration_minutes: int | None
+    subjects: list[str]
+    isbn: str
+    resource: str
+    category: str
+    url: str
+    access_url: str
+
+
+class HitOut(Schema):
+    id: int
+    title: str
+    kind: str
+    year: int | None
+    resource: str
+    url: str
+    snippet: str = ""
+
+
+class FacetValue(Schema):
+    value: str
+    count: int
+
+
+class SearchOut(Schema):
+    count: int
+    page: int
+    results: list[HitOut]
+    facets: dict[str, list[FacetValue]]
+    year_range: list[int] | None = None
+    suggestions: list[str] = []
+
+
+class SearchIn(Schema):
+    q: str = ""
+    category: list[str] = []
+    kind: list[str] = []
+    resource: list[int] = []
+    audience: list[str] = []
+    language: list[str] = []
+    year_min: int | None = None
+    year_max: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+def _open_resource_ids(request: HttpRequest) -> list[int]:
+    network = getattr(request, "network", None)
+    return list(Resource.objects.open_to(network).values_list("pk", flat=True))
+
+
+def _record_out(request: HttpRequest, record: Record) -> dict:
+    return {
+        "id": record.pk,
+        "title": record.title,
+        "subtitle": record.subtitle,
+        "contributors": record.contributors,
+        "description": record.description,
+        "cover_url": record.cover_url,
+        "kind": record.kind,
+        "audience": record.audience,
+        "languages": record.languages,
+        "year": record.year,
+        "duration_minutes": record.duration_minutes,
+        "subjects": record.subjects,
+        "isbn": record.isbn,
+        "resource": record.resource.slug,
+        "category": record.resource.category,
+        "url": request.build_absolute_uri(record.get_absolute_url()),
+        "access_url": request.build_absolute_uri(record.get_access_url()),
+    }
+
+
+@router.get("/search", response=SearchOut, summary="Search the catalogue of the portal")
+def search_records(request: HttpRequest, filters: Query[SearchIn]):
+    sort = filters.sort if filters.sort in ("relevance", "newest", "title") else "relevance"
+    query = SearchQuery(
+        text=filters.q[:200],
+        resource_ids=_open_resource_ids(request),
+        category=filters.category,
+        kind=filters.kind,
+        resource=filters.resource,
+        audience=filters.audience,
+        language=filters.language,
+        year_min=filters.year_min,
+        year_max=filters.year_max,
+        sort=sort,
+        page=max(1, min(filters.page, 500)),
+        per_page=max(1, min(filters.per_page, 100)),
+    )
+    results = search(query)
+    ids = [h.record_id for h in results.hits]
+    records = (
+        Record.objects.filter(pk__in=ids, withdrawn=False, resource__in=query.resource_ids)
+        .select_related("resource")
+        .in_bulk()
+    )
+    hits = [
+        {
+            "id": h.record_id,
+            "title": records[h.record_id].title,
+            "kind": records[h.record_id].kind,
+            "year": records[h.record_id].year,
+            "resource": records[h.record_id].resource.slug,
+            "url": records[h.record_id].get_absolute_url(),
+            "snippet": h.snippet_html,
+        }
+        for h in results.hits
+        if h.record_id in records
+    ]
+    return {
+        "count": results.count,
+        "page": query.page,
+        "results": hits,
+        "facets": {
+            name: [{"value": v, "count": c} for v, c in values]
+            for name, values in results.facets.items()
+        },
+        "year_range": list(results.year_range) if results.year_range else None,
+        "suggestions": results.suggestions,
+    }
+
+
+@router.get("/records/{record_id}", response=RecordOut, summary="One record of the catalogue")
+def get_record(request: HttpRequest, record_id: int):
+    network = getattr(request, "network", None)
+    if network is None:
+        raise Http404
+    record = get_object_or_404(
+        Record.objects.visible_to(network).select_related("resource"), pk=record_id
+    )
+    return _record_out(request, record)

@@ -1,0 +1,39 @@
+"""Catalogue search behind one interface; the backend is chosen by settings.
+
+`get_backend()` returns the configured backend (`CATALOG_SEARCH_BACKEND`, tantivy by
+default). A new backend is one module with a `Backend` subclass and one line in
+BACKENDS. The database stays the source of truth: a backend's index is derived, and
+`manage.py reindex` rebuilds it.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+
+from boite.catalog.search.base import Backend, Hit, SearchQuery, SearchResults
+
+BACKENDS = {
+    "tantivy": "boite.catalog.search.tantivy_backend.TantivyBackend",
+}
+
+_instances: dict[tuple[str, str], Backend] = {}
+
+
+def get_backend() -> Backend:
+    name = getattr(settings, "CATALOG_SEARCH_BACKEND", "tantivy")
+    path = str(settings.CATALOG_INDEX_DIR)
+    key = (name, path)
+    if key not in _instances:
+        module, cls = BACKENDS[name].rsplit(".", 1)
+        _instances[key] = getattr(import_module(module), cls)(path)
+    return _instances[key]
+
+
+def search(query: SearchQuery) -> SearchResults:
+    """The portal's search function."""
+    return get_backend().search(query)
+
+
+__all__ = ["Backend", "Hit", "SearchQuery", "SearchResults", "get_backend", "search"]

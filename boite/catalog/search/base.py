@@ -1,0 +1,69 @@
+"""What a search backend receives and answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SORTS = ("relevance", "newest", "title")
+FACETS = ("category", "kind", "resource", "audience", "language")
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    resource_ids: list[int] = field(default_factory=list)  # what the network may see
+    category: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    resource: list[int] = field(default_factory=list)
+    audience: list[str] = field(default_factory=list)
+    language: list[str] = field(default_factory=list)
+    year_min: int | None = None
+    year_max: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    facets: bool = True
+
+
+@dataclass
+class Hit:
+    record_id: int
+    score: float
+    title_html: str = ""
+    snippet_html: str = ""
+
+
+@dataclass
+class SearchResults:
+    count: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    year_range: tuple[int, int] | None = None
+    suggestions: list[str] = field(default_factory=list)
+
+
+class Backend:
+    def search(self, query: SearchQuery) -> SearchResults:
+        raise NotImplementedError
+
+    def suggest(self, prefix: str, resource_ids: list[int], limit: int = 8) -> list[str]:
+        """Titles starting with the words typed so far (as-you-type)."""
+        raise NotImplementedError
+
+    def similar(self, record_id: int, resource_ids: list[int], limit: int = 6) -> list[int]:
+        """Ids of records close to this one (« titres proches »)."""
+        raise NotImplementedError
+
+    def index_resource(self, resource) -> int:
+        """Bring the index of one resource in line with the database; return the count."""
+        raise NotImplementedError
+
+    def rebuild(self, progress=None) -> int:
+        """Rebuild the whole index from the database; return the count."""
+        raise NotImplementedError
+
+    def refresh(self) -> list[int]:
+        """Re-index the resources harvested since this replica was last brought up to
+        date (by any server); return their ids. A replica on another application server
+        calls it periodically to catch up with the harvests its own worker did not run."""
+        raise NotImplementedError

@@ -1,0 +1,410 @@
+"""The tantivy backend: an embedded index under var/, French stemming, folding, fuzzy.
+
+Text fields use the analyzer « fr » (lower case, ASCII folding, French Snowball
+stemmer): « Cinémas » and « cinema » meet on the stem « cinem ». The field `words`
+keeps folded words unstemmed, for typo tolerance (fuzzy terms) and as-you-type prefixes.
+Filters and facets use raw fast fields. Visibility is a filter on the resources the
+network may use, so that opening or closing a resource needs no re-indexing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import tantivy
+from django.utils import translation
+from tantivy import Document, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+
+from boite.catalog.categories import Category
+from boite.catalog.search.base import FACETS, Backend, Hit, SearchQuery, SearchResults
+from boite.lib.text import fold
+
+SCHEMA_VERSION = "1"
+WRITER_HEAP = 128_000_000
+BATCH = 5000
+_LANGUAGE_WORDS = {
+    "fre": "français", "eng": "anglais english", "ger": "allemand deutsch",
+    "spa": "espagnol español", "ita": "italien", "por": "portugais", "ara": "arabe",
+}  # fmt: skip
+_TEXT_FIELDS = [("title", 4.0), ("subtitle", 2.0), ("people", 2.0), ("subjects", 2.0),
+                ("labels", 1.5), ("description", 1.0)]  # fmt: skip
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("resource", indexed=True, fast=True)
+    for name in ("category", "kind", "audience", "language"):
+        builder.add_text_field(name, fast=True, tokenizer_name="raw")
+    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_text_field("title_sort", fast=True, tokenizer_name="raw")
+    builder.add_text_field("title", stored=True, tokenizer_name="fr")
+    builder.add_text_field("subtitle", tokenizer_name="fr")
+    builder.add_text_field("people", tokenizer_name="fr")
+    builder.add_text_field("subjects", tokenizer_name="fr")
+    builder.add_text_field("labels", tokenizer_name="fr")
+    builder.add_text_field("description", stored=True, tokenizer_name="fr")
+    builder.add_text_field("words", tokenizer_name="fold")
+    builder.add_text_field("title_words", tokenizer_name="fold", stored=True)
+    return builder.build()
+
+
+def _analyzers(index: tantivy.Index) -> None:
+    index.register_tokenizer(
+        "fr",
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(40))
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .filter(Filter.stemmer("french"))
+        .build(),
+    )
+    index.register_tokenizer(
+        "fold",
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(40))
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .build(),
+    )
+
+
+# The record columns the index needs, read as tuples: far cheaper than model instances.
+INDEXED = ("pk", "resource_id", "resource__category", "kind", "audience", "title", "subtitle",
+           "contributors", "subjects", "description", "languages", "year")  # fmt: skip
+
+
+def _labels(kind: str, audience: str, languages: list[str], category: str) -> str:
+    return _cached_labels(kind, audience, tuple(languages or ()), category)
+
+
+@lru_cache(maxsize=4096)
+def _cached_labels(kind: str, audience: str, languages: tuple[str, ...], category: str) -> str:
+    from boite.catalog.models import Audience, RecordType
+
+    with translation.override("fr"):
+        parts = [str(Category(category).label), str(RecordType(kind).label)]
+        if audience != Audience.ALL:
+            parts.append(str(Audience(audience).label))
+    if audience == Audience.YOUTH or category == Category.YOUTH:
+        parts.append("jeunesse enfants")
+    parts += [_LANGUAGE_WORDS.get(lang, "") for lang in languages or []]
+    return " ".join(parts)
+
+
+def record_document(row: tuple) -> Document:
+    (pk, resource_id, category, kind, audience, title, subtitle, contributors, subjects,
+     description, languages, year) = row  # fmt: skip
+    people = " ".join(c.get("name", "") for c in contributors or [])
+    subject_text = " ".join(subjects or [])
+    doc = Document(
+        id=pk,
+        resource=resource_id,
+        category=category,
+        kind=kind,
+        audience=audience,
+        title_sort=fold(title)[:100] or "~",
+        title=title,
+        subtitle=subtitle,
+        people=people,
+        subjects=subject_text,
+        labels=_labels(kind, audience, languages, category),
+        description=description[:5000],
+        words=" ".join((title, subtitle, people, subject_text)),
+        title_words=title,
+    )
+    for lang in languages or []:
+        doc.add_text("language", lang)
+    if year:
+        doc.add_integer("year", year)
+    return doc
+
+
+class TantivyBackend(Backend):
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.schema = _schema()
+        self._index: tantivy.Index | None = None
+        self._lock = threading.Lock()
+        self._reloaded = 0.0
+
+    # -- the index ------------------------------------------------------------
+    @property
+    def index(self) -> tantivy.Index:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = self._open()
+        return self._index
+
+    def _open(self) -> tantivy.Index:
+        version = self.path / "boite-schema-version"
+        if self.path.exists() and (
+            not version.exists() or version.read_text().strip() != SCHEMA_VERSION
+        ):
+            shutil.rmtree(self.path)  # derived data: an old layout is rebuilt by reindex
+        self.path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        version.write_text(SCHEMA_VERSION)
+        _analyzers(index)
+        return index
+
+    def _searcher(self) -> tantivy.Searcher:
+        now = time.monotonic()
+        if now - self._reloaded > 1.0:
+            # Another process (the worker) may have committed: look at most once a second.
+            self.index.reload()
+            self._reloaded = now
+        return self.index.searcher()
+
+    def _writer(self):
+        for attempt in range(50):
+            try:
+                return self.index.writer(WRITER_HEAP, 1)
+            except ValueError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.2)  # another process is writing: wait for its lock
+        raise RuntimeError("unreachable")
+
+    def _commit(self, writer) -> None:
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        self._reloaded = time.monotonic()
+
+    def _add_records(self, writer, records, progress=None) -> int:
+        count = 0
+        for row in records.values_list(*INDEXED).iterator(chunk_size=BATCH):
+            writer.add_document(record_document(row))
+            count += 1
+            if progress and count % BATCH == 0:
+                progress(count)
+        return count
+
+    def index_resource(self, resource) -> int:
+        from boite.catalog.models import Record
+
+        writer = self._writer()
+        try:
+            writer.delete_documents_by_term("resource", resource.pk)
+            records = Record.objects.filter(resource=resource, withdrawn=False)
+            count = self._add_records(writer, records)
+            self._commit(writer)
+        except BaseException:
+            writer.rollback()
+            raise
+        return count
+
+    def rebuild(self, progress=None) -> int:
+        from boite.catalog.models import Record
+
+        writer = self._writer()
+        try:
+            writer.delete_all_documents()
+            records = Record.objects.filter(withdrawn=False)
+            count = self._add_records(writer, records.order_by("pk"), progress)
+            self._commit(writer)
+        except BaseException:
+            writer.rollback()
+            raise
+        return count
+
+    def refresh(self) -> list[int]:
+        from datetime import datetime
+
+        from django.utils import timezone
+
+        from boite.catalog.models import HarvestRun, Resource
+
+        marker = self.path / "boite-synced-at"
+        now = timezone.now()
+        since = None
+        if marker.exists():
+            since = datetime.fromisoformat(marker.read_text().strip())
+        runs = HarvestRun.objects.filter(status=HarvestRun.Status.SUCCEEDED)
+        if since is not None:
+            runs = runs.filter(finished_at__gte=since)
+        ids = sorted(set(runs.values_list("resource_id", flat=True)))
+        for resource in Resource.objects.filter(pk__in=ids):
+            self.index_resource(resource)
+        self.index  # noqa: B018 — opens (creates) the directory before the marker is written
+        marker.write_text(now.isoformat())
+        return ids
+
+    # -- queries --------------------------------------------------------------
+    def _text_query(self, text: str, tolerant: bool = False) -> Query | None:
+        """Every word must match (stemmed, accents folded) in one of the text fields;
+        `tolerant` also accepts words one or two typing mistakes away."""
+        words = fold(text).split()[:12]
+        if not words:
+            return None
+        clauses = []
+        for word in words:
+            options = []
+            for field, boost in _TEXT_FIELDS:
+                # The field's own analyzer stems the word the same way it stemmed the text.
+                parsed = self.index.parse_query(word, [field])
+                options.append((Occur.Should, Query.boost_query(parsed, boost)))
+            if tolerant and len(word) >= 4:
+                distance = 2 if len(word) >= 8 else 1
+                fuzzy = Query.fuzzy_term_query(self.schema, "words", word, distance=distance)
+                options.append((Occur.Should, Query.boost_query(fuzzy, 0.5)))
+            clauses.append((Occur.Must, Query.boolean_query(options)))
+        return Query.boolean_query(clauses)
+
+    def _filters(self, query: SearchQuery, skip: str = "") -> list[tuple]:
+        filters = [
+            (Occur.Must, Query.term_set_query(self.schema, "resource", list(query.resource_ids)))
+        ]
+        for name in FACETS:
+            values = getattr(query, name)
+            if values and name != skip:
+                filters.append((Occur.Must, Query.term_set_query(self.schema, name, list(values))))
+        if query.year_min is not None or query.year_max is not None:
+            filters.append(
+                (
+                    Occur.Must,
+                    Query.range_query(
+                        self.schema,
+                        "year",
+                        tantivy.FieldType.Integer,
+                        query.year_min if query.year_min is not None else 0,
+                        query.year_max if query.year_max is not None else 9999,
+                    ),
+                )
+            )
+        return filters
+
+    def _compose(self, text_query: Query | None, filters: list[tuple]) -> Query:
+        clauses = list(filters)
+        clauses.append((Occur.Must, text_query) if text_query else (Occur.Must, Query.all_query()))
+        return Query.boolean_query(clauses)
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        if not query.resource_ids:
+            return SearchResults(count=0, hits=[])
+        searcher = self._searcher()
+        filters = self._filters(query)
+        text_query = self._text_query(query.text)
+        full = self._compose(text_query, filters)
+        per_page = max(1, min(query.per_page, 100))
+        offset = (max(1, query.page) - 1) * per_page
+        kwargs = {"limit": per_page, "offset": offset, "count": True}
+        if query.sort == "newest" or (query.sort == "relevance" and not text_query):
+            kwargs.update(order_by_field="year", order=tantivy.Order.Desc)
+        elif query.sort == "title":
+            kwargs.update(order_by_field="title_sort", order=tantivy.Order.Asc)
+        result = searcher.search(full, **kwargs)
+        if not result.count and text_query is not None:
+            # Nothing matches as typed: accept typing mistakes (« cinma » → « cinéma »).
+            # Tolerance only when needed keeps the usual queries fast and precise.
+            text_query = self._text_query(query.text, tolerant=True)
+            full = self._compose(text_query, filters)
+            result = searcher.search(full, **kwargs)
+        hits = self._hits(searcher, result.hits, text_query)
+        results = SearchResults(count=result.count or 0, hits=hits)
+        if query.facets:
+            self._facets(searcher, full, results)
+        if results.count == 0 and query.text:
+            results.suggestions = self._did_you_mean(searcher, query)
+        return results
+
+    def _hits(self, searcher, found, text_query) -> list[Hit]:
+        snippets = None
+        if text_query is not None:
+            snippets = tantivy.SnippetGenerator.create(
+                searcher, text_query, self.schema, "description"
+            )
+            snippets.set_max_num_chars(220)
+            titles = tantivy.SnippetGenerator.create(searcher, text_query, self.schema, "title")
+        hits = []
+        for score, address in found:
+            doc = searcher.doc(address)
+            record_id = doc.get_first("id")
+            relevance = float(score) if isinstance(score, float) else 0.0  # or a sort key
+            hit = Hit(record_id=record_id, score=relevance)
+            if snippets is not None:
+                hit.snippet_html = _marked(snippets.snippet_from_doc(doc).to_html())
+                hit.title_html = _marked(titles.snippet_from_doc(doc).to_html())
+            hits.append(hit)
+        return hits
+
+    def _facets(self, searcher, full: Query, results: SearchResults) -> None:
+        aggs = {name: {"terms": {"field": name, "size": 50}} for name in FACETS}
+        aggs["year"] = {"stats": {"field": "year"}}
+        found = searcher.aggregate(full, aggs)
+        for name in FACETS:
+            buckets = found.get(name, {}).get("buckets", [])
+            results.facets[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+        stats = found.get("year", {})
+        if stats.get("count"):
+            results.year_range = (int(stats["min"]), int(stats["max"]))
+
+    def _did_you_mean(self, searcher, query: SearchQuery) -> list[str]:
+        """Titles close to what was typed, from the resources the network may see."""
+        allowed = Query.term_set_query(self.schema, "resource", list(query.resource_ids))
+        words = fold(query.text).split()[:6]
+        options = [
+            (Occur.Should, Query.fuzzy_term_query(self.schema, "words", w, distance=2))
+            for w in words
+            if len(w) >= 3
+        ]
+        if not options:
+            return []
+        found = searcher.search(
+            Query.boolean_query(
+                [(Occur.Must, allowed), (Occur.Must, Query.boolean_query(options))]
+            ),
+            5,
+        )
+        return list(dict.fromkeys(searcher.doc(a).get_first("title") for _s, a in found.hits))
+
+    def suggest(self, prefix: str, resource_ids: list[int], limit: int = 8) -> list[str]:
+        words = fold(prefix).split()[:8]
+        if not words or not resource_ids:
+            return []
+        searcher = self._searcher()
+        clauses = [(Occur.Must, Query.term_set_query(self.schema, "resource", list(resource_ids)))]
+        for word in words[:-1]:
+            clauses.append((Occur.Must, Query.term_query(self.schema, "title_words", word)))
+        clauses.append(
+            (
+                Occur.Must,
+                Query.fuzzy_term_query(
+                    self.schema, "title_words", words[-1], distance=0, prefix=True
+                ),
+            )
+        )
+        found = searcher.search(Query.boolean_query(clauses), limit * 2)
+        titles = [searcher.doc(a).get_first("title") for _s, a in found.hits]
+        return list(dict.fromkeys(titles))[:limit]
+
+    def similar(self, record_id: int, resource_ids: list[int], limit: int = 6) -> list[int]:
+        if not resource_ids:
+            return []
+        searcher = self._searcher()
+        found = searcher.search(Query.term_query(self.schema, "id", record_id), 1)
+        if not found.hits:
+            return []
+        like = Query.more_like_this_query(
+            found.hits[0][1], min_doc_frequency=1, min_term_frequency=1, min_word_length=3
+        )
+        query = Query.boolean_query(
+            [
+                (Occur.Must, like),
+                (Occur.Must, Query.term_set_query(self.schema, "resource", list(resource_ids))),
+                (Occur.MustNot, Query.term_query(self.schema, "id", record_id)),
+            ]
+        )
+        hits = searcher.search(query, limit).hits
+        return [searcher.doc(a).get_first("id") for _s, a in hits]
+
+
+def _marked(snippet_html: str) -> str:
+    """tantivy escapes the text and wraps matches in <b>; the portal marks them with <mark>."""
+    return snippet_html.replace("<b>", "<mark>").replace("</b>", "</mark>")

@@ -1,0 +1,212 @@
+"""Harvest runs: upsert, re-runs, withdrawals and their limit, failures, the command
+line, the back office and the schedule."""
+
+import io
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from boite.catalog.harvest.runner import harvest
+from boite.catalog.models import HarvestRun, Record, RejectedRecord, StagedRecord
+from boite.catalog.search import SearchQuery, get_backend
+from boite.catalog.tasks import due_resources, scheduled_harvests
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+HEADER = "id;titre;resume\n"
+
+
+def _csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text(HEADER + "".join(f"{i};{t};Résumé de {t}\n" for i, t in rows), "utf-8")
+    return path
+
+
+@pytest.fixture
+def ten(tmp_path):
+    return [(f"r{i}", f"Titre numéro {i}") for i in range(10)]
+
+
+def _search_ids(resource, text):
+    return {h.record_id for h in get_backend().search(
+        SearchQuery(text=text, resource_ids=[resource.pk])).hits}  # fmt: skip
+
+
+def test_rerun_changes_nothing_and_update_is_seen(db, make_resource, tmp_path, ten):
+    source = _csv(tmp_path / "a.csv", ten)
+    resource = make_resource(source=source)
+    assert harvest(resource).created == 10
+    stamps = list(Record.objects.order_by("pk").values_list("updated_at", flat=True))
+    again = harvest(resource)
+    assert (again.created, again.updated, again.unchanged, again.withdrawn) == (0, 0, 10, 0)
+    assert list(Record.objects.order_by("pk").values_list("updated_at", flat=True)) == stamps
+    ten[3] = ("r3", "Titre corrigé")
+    _csv(source, ten)
+    third = harvest(resource)
+    assert (third.created, third.updated, third.unchanged) == (0, 1, 9)
+    assert Record.objects.get(provider_id="r3").title == "Titre corrigé"
+    assert not StagedRecord.objects.exists()
+
+
+def test_full_harvest_withdraws_what_disappeared_and_the_index_follows(
+    db, make_resource, tmp_path, ten
+):
+    source = _csv(tmp_path / "a.csv", ten)
+    resource = make_resource(source=source)
+    harvest(resource)
+    gone = Record.objects.get(provider_id="r9")
+    assert gone.pk in _search_ids(resource, "numéro 9")
+    _csv(source, ten[:9])
+    run = harvest(resource)
+    assert run.withdrawn == 1
+    gone.refresh_from_db()
+    assert gone.withdrawn and gone.withdrawn_at
+    assert gone.pk not in _search_ids(resource, "numéro 9")
+    _csv(source, ten)  # it comes back
+    back = harvest(resource)
+    assert back.updated == 1
+    gone.refresh_from_db()
+    assert not gone.withdrawn
+
+
+def test_more_than_30_percent_withdrawn_is_refused_unless_forced(db, make_resource, tmp_path, ten):
+    source = _csv(tmp_path / "a.csv", ten)
+    resource = make_resource(source=source)
+    harvest(resource)
+    _csv(source, ten[:6])
+    refused = harvest(resource)
+    assert refused.status == HarvestRun.Status.REFUSED
+    assert "4" in refused.error and "30" in refused.error
+    assert Record.objects.filter(withdrawn=False).count() == 10
+    forced = harvest(resource, force=True)
+    assert forced.status == HarvestRun.Status.SUCCEEDED
+    assert forced.withdrawn == 4
+
+
+def test_one_bad_record_never_aborts_the_run(db, make_resource, tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "a1;Bon;x\n;Sans identifiant;x\na3;Autre bon;x\n", "utf-8")
+    run = harvest(make_resource(source=path))
+    assert run.status == HarvestRun.Status.SUCCEEDED
+    assert (run.created, run.rejected) == (2, 1)
+    rejection = RejectedRecord.objects.get(run=run)
+    assert (rejection.position, rejection.reason) == (2, "no identifier")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fmt"),
+    [
+        ("broken.xml", (FIXTURES / "pnb-livres.onix.xml").read_bytes()[:5000], "onix"),
+        ("broken.json", b'[{"id": "mn-1", "title": "x"', "json"),
+        ("broken.csv", b"identifiant;nom\n1;x\n", "csv"),
+        ("broken.mrc", b"this is not marc at all", "marc"),
+    ],
+)
+def test_an_unreadable_source_leaves_the_catalogue_exactly_as_it_was(
+    db, make_resource, tmp_path, ten, name, content, fmt
+):
+    resource = make_resource(source=_csv(tmp_path / "good.csv", ten))
+    harvest(resource)
+    before = list(Record.objects.order_by("pk").values())
+    broken = tmp_path / name
+    broken.write_bytes(content)
+    run = harvest(resource, source=str(broken), format_name=fmt)
+    assert run.status == HarvestRun.Status.FAILED
+    assert run.error
+    assert list(Record.objects.order_by("pk").values()) == before
+    assert not StagedRecord.objects.exists()
+    assert len(_search_ids(resource, "titre")) == 10
+
+
+def test_missing_file_is_a_clear_error(db, make_resource):
+    run = harvest(make_resource(source="/nonexistent/catalogue.csv"))
+    assert run.status == HarvestRun.Status.FAILED
+    assert "/nonexistent/catalogue.csv" in run.error
+
+
+def test_command_line_harvest(db, make_resource, tmp_path, ten):
+    resource = make_resource(source=_csv(tmp_path / "a.csv", ten))
+    out = io.StringIO()
+    call_command("harvest", resource.slug, "--no-progress", stdout=out)
+    assert "10 created" in out.getvalue()
+    call_command(
+        "harvest", resource.slug, "--source", str(FIXTURES / "pnb-livres.onix.xml"),
+        "--format", "onix", "--full", "--force", stdout=out,
+    )  # fmt: skip
+    assert Record.objects.filter(resource=resource, withdrawn=False).count() == 8
+    with pytest.raises(CommandError, match="refus"):
+        call_command(
+            "harvest", resource.slug, "--source", str(_csv(tmp_path / "b.csv", ten[:1])),
+            "--format", "csv", stdout=out,
+        )  # fmt: skip
+    with pytest.raises(CommandError, match="no resource"):
+        call_command("harvest", "inconnue", stdout=out)
+
+
+def test_reindex_rebuilds_from_the_database(catalogue, settings, tmp_path):
+    from boite.catalog.search import _instances
+
+    settings.CATALOG_INDEX_DIR = tmp_path / "fresh-index"
+    _instances.clear()
+    ids = [r.pk for r in catalogue.values()]
+    assert get_backend().search(SearchQuery(text="polar", resource_ids=ids)).count == 0
+    out = io.StringIO()
+    call_command("reindex", stdout=out)
+    assert f"{Record.objects.count()} records indexed" in out.getvalue()
+    assert get_backend().search(SearchQuery(text="polar", resource_ids=ids)).count >= 5
+
+
+def test_schedule_picks_daily_and_weekly_resources(db, make_resource, tmp_path, ten):
+    daily = make_resource(slug="quotidienne", source=_csv(tmp_path / "a.csv", ten))
+    weekly = make_resource(slug="hebdo", source=_csv(tmp_path / "b.csv", ten))
+    weekly.harvest_schedule = "weekly"
+    weekly.save()
+    manual = make_resource(slug="manuelle", source=_csv(tmp_path / "c.csv", ten))
+    manual.harvest_schedule = "manual"
+    manual.save()
+    paris = ZoneInfo("Europe/Paris")
+    tuesday = datetime(2025, 11, 4, 3, 15, tzinfo=paris)
+    monday = datetime(2025, 11, 3, 3, 15, tzinfo=paris)
+    assert set(due_resources(tuesday)) == {daily}
+    assert set(due_resources(monday)) == {daily, weekly}
+
+
+def test_scheduled_harvest_runs_the_due_resources(db, make_resource, tmp_path, ten):
+    resource = make_resource(source=_csv(tmp_path / "a.csv", ten))
+    scheduled_harvests.call_local()
+    run = resource.runs.get()
+    assert run.status == HarvestRun.Status.SUCCEEDED
+    assert run.created == 10
+
+
+def test_a_replica_catches_up_with_harvests_run_elsewhere(catalogue, settings, tmp_path):
+    from boite.catalog.search import _instances
+
+    settings.CATALOG_INDEX_DIR = tmp_path / "replica"
+    _instances.clear()
+    ids = [r.pk for r in catalogue.values()]
+    out = io.StringIO()
+    call_command("reindex", "--changed", stdout=out)
+    assert "10 resources re-indexed" in out.getvalue()
+    assert get_backend().search(SearchQuery(text="polar", resource_ids=ids)).count >= 5
+    call_command("reindex", "--changed", stdout=out)
+    assert out.getvalue().endswith("0 resources re-indexed\n")
+
+
+def test_every_format_reharvests_through_the_cli_and_the_back_office(
+    catalogue, client, login, admin_calvados
+):
+    """The demo resources cover the formats; a re-run by either door changes nothing."""
+    formats = {r.harvest_format for r in catalogue.values()}
+    assert formats == {"json", "csv", "marc", "onix", "opds"}  # OAI-PMH: HTTP tests
+    for slug in catalogue:
+        out = io.StringIO()
+        call_command("harvest", slug, "--no-progress", stdout=out)
+        assert "0 created, 0 updated" in out.getvalue(), slug
+    login(client, admin_calvados)
+    for slug, resource in catalogue.items():
+        client.post(f"/gestion/catalogue/{slug}/moissonner/", {"mode": "full"})
+        run = resource.runs.order_by("-pk").first()
+        assert run.started_by == admin_calvados
+        assert (run.status, run.created, run.updated) == ("succeeded", 0, 0), slug
