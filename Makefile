@@ -7,7 +7,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 3
 export DJANGO_SETTINGS_MODULE := boite.settings
 
-.PHONY: run test bench lint format install migrate demo messages static clean
+.PHONY: run test bench loadtest faults lint format install migrate demo messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ test: lint messages
 ## bench: the performance figures of the issues, printed and saved in var/bench/latest.json
 bench: messages static
 	$(BIN)/python -m bench
+
+## loadtest: gunicorn on PostgreSQL + Redis under 200 locust users for 60 s; var/bench/loadtest.json
+LOADTEST_WORKERS ?= 3
+LOADTEST_THREADS ?= 1
+loadtest: install
+	LOADTEST_WORKERS=$(LOADTEST_WORKERS) LOADTEST_THREADS=$(LOADTEST_THREADS) $(BIN)/python -m bench.loadtest
 
 clean:
 	rm -rf var/staticfiles .pytest_cache .ruff_cache
