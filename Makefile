@@ -67,5 +67,9 @@ bench: messages static
 loadtest: install
 	LOADTEST_WORKERS=$(WEB_WORKERS) LOADTEST_THREADS=$(WEB_THREADS) $(BIN)/python -m bench.loadtest
 
+## faults: fault drills (PostgreSQL, SMTP, SIP2, worker) on PostgreSQL + Redis; exit 1 if anything is lost
+faults: install
+	$(BIN)/python -m bench.faults
+
 clean:
 	rm -rf var/staticfiles .pytest_cache .ruff_cache

@@ -303,3 +303,7 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
+# -- quality (issue 10): knobs the fault drills of `make faults` turn -------------------
+# Seconds between two attempts to deliver a queued e-mail (boite.lib.mail).
+MAIL_RETRY_DELAY_SECONDS = env_int("MAIL_RETRY_DELAY_SECONDS", 300, minimum=1)
