@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import codes_4xx
 from ninja.security import django_auth
 
 from boite.networks.access import staff_access
@@ -28,6 +29,12 @@ class MyAccount(Schema):
     home_library: str
 
 
+class ApiError(Schema):
+    """What every refusal says: 401 not logged in, 403 not allowed, 404, 429 too many."""
+
+    detail: str
+
+
 class PatronRow(Schema):
     id: int
     card_number: str
@@ -39,7 +46,7 @@ class PatronRow(Schema):
     expires_on: date | None
 
 
-@router.get("/patrons/me", response=MyAccount, auth=django_auth)
+@router.get("/patrons/me", response={200: MyAccount, codes_4xx: ApiError}, auth=django_auth)
 def my_account(request: HttpRequest):
     patron = (
         Patron.objects.select_related("home_library", "network")
@@ -59,8 +66,8 @@ def my_account(request: HttpRequest):
     }
 
 
-@router.get("/patrons/", response=list[PatronRow], auth=django_auth)
-def list_patrons(request: HttpRequest, page: int = 1):
+@router.get("/patrons/", response={200: list[PatronRow], codes_4xx: ApiError}, auth=django_auth)
+def list_patrons(request: HttpRequest, page: int = Query(1, ge=1, le=1_000_000)):
     access = staff_access(request.user)
     if not (
         access.is_superuser
