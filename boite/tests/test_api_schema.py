@@ -8,11 +8,15 @@ the API are tested apart from the exploration (the cache is cleared between exam
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
+from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import (
@@ -34,7 +38,25 @@ CHECKS = [
 EXAMPLES_PER_OPERATION = 30
 
 
+@contextmanager
+def _connections_kept():
+    """As Django's test client does: a request must not close the test's connection (on
+    PostgreSQL it would, being inside the test's transaction)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 def _explore(cookies: dict) -> list[str]:
+    with _connections_kept():
+        return _explore_operations(cookies)
+
+
+def _explore_operations(cookies: dict) -> list[str]:
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
     explored = []
     for result in schema.get_all_operations():
