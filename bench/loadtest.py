@@ -114,6 +114,28 @@ def wait_until_up(url: str, seconds: float = 30) -> None:
         time.sleep(0.3)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of gunicorn: its master and every worker."""
+    import psutil
+
+    master = psutil.Process(pid)
+    total = 0.0
+    for process in [master, *master.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def machine_busy_seconds() -> float:
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def read_stats(prefix: Path) -> list[dict]:
     rows = []
     with open(f"{prefix}_stats.csv", newline="") as handle:
@@ -189,6 +211,11 @@ def main() -> int:
         wait_until_up(f"http://127.0.0.1:{port}/healthz")
         step(f"locust: {USERS} users (spawn {SPAWN_RATE}/s) for {SECONDS} s")
         prefix = VAR / "locust"
+        server_before, busy_before, started = (
+            cpu_seconds(server.pid),
+            machine_busy_seconds(),
+            time.monotonic(),
+        )
         subprocess.run(  # noqa: S603 — our own executables
             [
                 BIN / "locust",
@@ -216,6 +243,9 @@ def main() -> int:
             timeout=SECONDS + 120,
             check=False,  # locust exits 1 when a request failed: the figures say which
         )
+        elapsed = time.monotonic() - started
+        server_cpu = cpu_seconds(server.pid) - server_before
+        busy = machine_busy_seconds() - busy_before
         rows = read_stats(prefix)
         load = os.getloadavg()
     finally:
@@ -225,6 +255,19 @@ def main() -> int:
         drop_database()
     print_table(rows)
     print(f"# load average over the last minute: {load[0]:.2f} on {os.cpu_count()} cores")
+    # What the portal itself costs, whatever else shares the cores: gunicorn's CPU time per
+    # request, and the throughput two cores would give at that cost alone.
+    requests_done = max(1, next(r["requests"] for r in rows if r["name"] == "overall"))
+    cost_ms = server_cpu / requests_done * 1000
+    cores = os.cpu_count() or 1
+    capacity = cores / (cost_ms / 1000) if cost_ms else 0
+    share = server_cpu / busy if busy else 0
+    print(
+        f"# gunicorn CPU: {server_cpu:.1f} s for {requests_done} requests = {cost_ms:.1f} ms each "
+        f"(≈ {capacity:.0f} req/s if it had the {cores} cores alone); gunicorn used "
+        f"{share:.0%} of the {busy:.0f} CPU-seconds the machine spent during the run "
+        f"({elapsed:.0f} s)"
+    )
     overall = next(row for row in rows if row["name"] == "overall")
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -241,6 +284,13 @@ def main() -> int:
             "cache_and_queue": "redis",
         },
         "overall": overall,
+        "gunicorn_cpu": {
+            "seconds": round(server_cpu, 1),
+            "ms_per_request": round(cost_ms, 1),
+            "capacity_rps_alone": round(capacity),
+            "share_of_machine_cpu": round(share, 2),
+            "machine_busy_cpu_seconds": round(busy),
+        },
         "requests": [row for row in rows if row["name"] != "overall"],
         "target": {"errors": 0, "p95_ms": 200},
         "target_met": overall["errors"] == 0 and (overall["p95_ms"] or 0) <= 200,
