@@ -314,7 +314,7 @@ def drill_long_write(stack: Stack, verdict: Verdict) -> None:
     say(
         f"   did: killed the import's connection {time.monotonic() - started:.1f} s into its "
         f"transaction; the import {'failed' if job.returncode else 'finished'} "
-        f"({(err.strip().splitlines() or ['no error'])[-1][:120]})"
+        f"({([line for line in err.splitlines() if 'Error:' in line] or ['no error'])[-1][:120]})"
     )
     verdict.check(killed == 1 and job.returncode != 0, "the import was interrupted")
     verdict.check(
