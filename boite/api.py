@@ -8,9 +8,22 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
+from django.conf import settings
 from ninja import NinjaAPI
+from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
-api = NinjaAPI(title="Boîte", version="1", urls_namespace="api", docs_url="/docs")
+# Rate limits per client (IP address when anonymous, account when logged in), counted in
+# the cache (Redis in production); past them the API answers 429.
+api = NinjaAPI(
+    title="Boîte",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    throttle=[
+        AnonRateThrottle(settings.API_RATE_ANONYMOUS),
+        AuthRateThrottle(settings.API_RATE_AUTHENTICATED),
+    ],
+)
 
 for _config in apps.get_app_configs():
     if _config.name.startswith("boite.") and find_spec(f"{_config.name}.api"):

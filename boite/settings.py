@@ -325,3 +325,14 @@ STATS_SMALL_FIGURE = env_int("STATS_SMALL_FIGURE", 5, minimum=1)
 # -- catalog: the search index (derived from the database, rebuilt by `manage.py reindex`)
 CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
 CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))
+
+# -- quality (issue 10): knobs the fault drills of `make faults` turn -------------------
+# Seconds between two attempts to deliver a queued e-mail (boite.lib.mail).
+MAIL_RETRY_DELAY_SECONDS = env_int("MAIL_RETRY_DELAY_SECONDS", 300, minimum=1)
+# Password-reset e-mails asked from one address per hour (boite.patrons.views).
+PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR = env_int(
+    "PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR", 10, minimum=1
+)
+# JSON API (boite/api.py): requests per client, as django-ninja rates ("120/m").
+API_RATE_ANONYMOUS = env_str("API_RATE_ANONYMOUS", "120/m")
+API_RATE_AUTHENTICATED = env_str("API_RATE_AUTHENTICATED", "600/m")

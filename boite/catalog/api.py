@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema
 
 from boite.catalog.models import Record, Resource
 from boite.catalog.search import SearchQuery, search
+from boite.lib.api import ApiError
 
 router = Router(tags=["catalogue"])
 
@@ -152,7 +153,11 @@ def search_records(request: HttpRequest, filters: Query[SearchIn]):
     }
 
 
-@router.get("/records/{record_id}", response=RecordOut, summary="One record of the catalogue")
+@router.get(
+    "/records/{record_id}",
+    response={200: RecordOut, 404: ApiError},
+    summary="One record of the catalogue",
+)
 def get_record(request: HttpRequest, record_id: int):
     network = getattr(request, "network", None)
     if network is None:

@@ -15,7 +15,8 @@ from django.utils import translation
 from huey.contrib.djhuey import task
 
 RETRIES = 8
-RETRY_DELAY_SECONDS = 300
+# Five minutes between attempts: eight retries ride out a 40-minute SMTP outage.
+RETRY_DELAY_SECONDS = getattr(settings, "MAIL_RETRY_DELAY_SECONDS", 300)
 
 
 def render_mail(template: str, context: dict, language: str | None = None) -> tuple[str, str]:

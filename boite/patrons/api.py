@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import codes_4xx
 from ninja.security import django_auth
 
+from boite.lib.api import ApiError
 from boite.networks.access import staff_access
 from boite.networks.models import StaffRole
 from boite.patrons.models import Patron
@@ -39,7 +41,7 @@ class PatronRow(Schema):
     expires_on: date | None
 
 
-@router.get("/patrons/me", response=MyAccount, auth=django_auth)
+@router.get("/patrons/me", response={200: MyAccount, codes_4xx: ApiError}, auth=django_auth)
 def my_account(request: HttpRequest):
     patron = (
         Patron.objects.select_related("home_library", "network")
@@ -59,8 +61,8 @@ def my_account(request: HttpRequest):
     }
 
 
-@router.get("/patrons/", response=list[PatronRow], auth=django_auth)
-def list_patrons(request: HttpRequest, page: int = 1):
+@router.get("/patrons/", response={200: list[PatronRow], codes_4xx: ApiError}, auth=django_auth)
+def list_patrons(request: HttpRequest, page: int = Query(1, ge=1, le=1_000_000)):
     access = staff_access(request.user)
     if not (
         access.is_superuser

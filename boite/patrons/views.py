@@ -239,6 +239,16 @@ class PasswordResetView(auth_views.PasswordResetView):
         form.network = self.request.network
         return form
 
+    def post(self, request, *args, **kwargs):
+        # Each request sends an e-mail: a limit per address keeps the form from being
+        # used to flood mailboxes or the SMTP relay (issue 10, security).
+        limit = getattr(settings, "PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR", 10)
+        if throttle.rate_limited(request, "password-reset", limit, 3600):
+            form = self.get_form()
+            form.add_error(None, _("Too many requests from your connection: try again in an hour."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
 
 password_reset = PasswordResetView.as_view()
 password_reset_done = auth_views.PasswordResetDoneView.as_view(

@@ -1,0 +1,521 @@
+"""`make faults`: scripted fault drills against the real stack, each saying what it did
+and what it saw. Exit status 1 when something was lost or the service did not recover.
+
+The stack: a fresh PostgreSQL database `boite_faults` (FAULTS_PG), Redis database 13,
+migrate + load_demo, gunicorn (2 workers × 4 threads) on a loopback port, the Huey
+worker (`manage.py run_huey`) delivering e-mail to a real SMTP server (aiosmtpd) on
+loopback that the drills stop and start.
+
+Drills:
+1. PostgreSQL connections killed (pg_terminate_backend) while visitors browse.
+2. PostgreSQL connection killed in the middle of a long write (an ILS import of
+   4 000 patrons in one transaction): nothing or everything, then the import again.
+3. SMTP server down when e-mails are due: the worker retries until delivery, none lost.
+4. A SIP2 server that never answers: logins get « service indisponible » in bounded
+   time, and what the rest of the portal sees meanwhile.
+5. The worker killed (SIGKILL) in the middle of the nightly patron job: nothing
+   half-written; the next run finishes the work.
+
+The fast versions of these live in the suite (boite/tests/test_faults.py and
+boite/patrons/tests/test_sip2.py); the slow parts stay here.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+PG = os.environ.get("FAULTS_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = os.environ.get("FAULTS_DB", "boite_faults")
+REDIS = os.environ.get("FAULTS_REDIS", "redis://127.0.0.1:6379/13")
+VAR = ROOT / "var" / "faults"
+IMPORT_ROWS = 4000
+MAILS = 20
+SIP2_TIMEOUT = 5.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SMTP_PORT = free_port()
+ENV = {
+    **os.environ,
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "REDIS_URL": REDIS,
+    "BOITE_VAR_DIR": str(VAR),
+    "DJANGO_SETTINGS_MODULE": "boite.settings",
+    "DEBUG": "false",
+    "LOG_LEVEL": "WARNING",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "127.0.0.1",
+    "EMAIL_PORT": str(SMTP_PORT),
+    "MAIL_RETRY_DELAY_SECONDS": "1",
+    "HUEY_WORKERS": "2",
+}
+ENV.pop("BOITE_TESTING", None)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+class Verdict:
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+
+    def check(self, ok: bool, what: str) -> None:
+        say(f"   {'ok  ' if ok else 'FAIL'} {what}")
+        if not ok:
+            self.failures.append(what)
+
+
+# -- the stack ---------------------------------------------------------------------
+
+
+class Inbox:
+    """aiosmtpd handler: keeps the subject of every message accepted."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.subjects.append(email.message_from_bytes(envelope.content)["Subject"])
+        return "250 OK"
+
+
+class Smtp:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=SMTP_PORT)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 — our own manage.py
+        [BIN / "python", "manage.py", *args], cwd=ROOT, env=ENV, check=True, **kwargs
+    )
+
+
+def admin_sql(sql: str, *params) -> list[tuple]:
+    """A query on a second connection, to the maintenance database."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
+        cursor = connection.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def kill_backends(application_name: str | None = None) -> int:
+    sql = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()"
+    )
+    params = [DB_NAME]
+    if application_name:
+        sql += " AND application_name = %s"
+        params.append(application_name)
+    return len(admin_sql(sql, *params))
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.server = None
+        self.worker = None
+        self.smtp = Smtp()
+
+    def setup(self) -> None:
+        VAR.mkdir(parents=True, exist_ok=True)
+        say(f"# stack: database {DB_NAME}, Redis {REDIS}, SMTP on 127.0.0.1:{SMTP_PORT}")
+        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+        import redis
+
+        redis.Redis.from_url(REDIS).flushdb()
+        manage("migrate", "--no-input", "-v0")
+        manage("load_demo", stdout=subprocess.DEVNULL)
+        manage("compilemessages", "--ignore=.venv", "-v0")
+        manage("collectstatic", "--no-input", "-v0")
+        self.smtp.start()
+        self.start_worker()
+        self.server = subprocess.Popen(  # noqa: S603 — our own executables
+            [
+                *(BIN / "gunicorn", "boite.wsgi", "--bind", f"127.0.0.1:{self.port}"),
+                *("--workers", "2", "--threads", "4"),
+            ],
+            cwd=ROOT,
+            env=ENV,
+            stderr=open(VAR / "gunicorn.log", "ab"),  # noqa: SIM115 — lives as long as gunicorn
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.3)
+        say(f"# gunicorn on {self.base} (2 workers × 4 threads), Huey worker pid {self.worker.pid}")
+
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(  # noqa: S603 — our own manage.py
+            [BIN / "python", "manage.py", "run_huey", "--quiet"],
+            cwd=ROOT,
+            env=ENV,
+            stdout=open(VAR / "huey.log", "ab"),  # noqa: SIM115 — lives as long as the worker
+            stderr=subprocess.STDOUT,
+        )
+
+    def teardown(self) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        for process in (self.server, self.worker):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+        self.smtp.stop()
+        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+# -- drills ------------------------------------------------------------------------
+
+
+def drill_requests(stack: Stack, verdict: Verdict) -> None:
+    say("\n## 1. PostgreSQL connections killed while 6 visitors browse for 9 s")
+    from django.db import connections
+
+    connections.close_all()
+    seen: list[tuple[float, str, int]] = []
+    start = time.monotonic()
+    stop = threading.Event()
+
+    def visitor(paths: list[str]) -> None:
+        with httpx.Client(base_url=stack.base, timeout=15) as client:
+            while not stop.is_set():
+                for path in paths:
+                    try:
+                        status = client.get(path).status_code
+                    except httpx.HTTPError:
+                        status = 0
+                    seen.append((time.monotonic() - start, path, status))
+
+    paths = ["/", "/bibliotheques/?q=caen", "/categories/cinema/", "/healthz"]
+    threads = [
+        threading.Thread(target=visitor, args=(paths[i % 4 :] + paths[: i % 4],)) for i in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    kills = []
+    for at in (2.5, 4.5, 6.5):
+        time.sleep(max(0, at - (time.monotonic() - start)))
+        kills.append(kill_backends())
+    time.sleep(max(0, 9 - (time.monotonic() - start)))
+    stop.set()
+    for thread in threads:
+        thread.join()
+    errors = [s for s in seen if s[2] != 200]
+    after = [s for s in seen if s[0] > 7.5]
+    say(
+        f"   did: pg_terminate_backend on every connection of the portal at 2.5, 4.5, 6.5 s "
+        f"({', '.join(map(str, kills))} connections)"
+    )
+    say(
+        f"   saw: {len(seen)} requests, {len(errors)} not 200 "
+        f"({', '.join(sorted({f'{p} {c}' for _t, p, c in errors})) or 'none'})"
+    )
+    verdict.check(
+        bool(after) and all(s[2] == 200 for s in after),
+        f"recovered by itself: the {len(after)} requests after the last kill all 200",
+    )
+    verdict.check(
+        len(errors) <= len(kills) * 8,
+        "errors only for requests in flight at the kill (at most one per thread)",
+    )
+
+
+def _import_csv(path: Path) -> None:
+    lines = ["Carte;Nom;Prénom;Date de naissance;Courriel;Fin abonnement"]
+    for n in range(IMPORT_ROWS):
+        lines.append(f"FAULT{n:06d};Exercice;Camille;01/02/1980;drill{n}@faults.example;31/12/2030")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+IMPORT_SCRIPT = """
+import time
+from django.db import transaction
+from boite.networks.models import Library
+from boite.patrons import importer
+text = open({path!r}, encoding="utf-8").read()
+library = Library.objects.get(slug="mediatheque-de-bayeux")
+start = time.monotonic()
+with transaction.atomic():
+    result = importer.apply(text, library, actor=None)
+print("import", result.counts(), f"{{time.monotonic() - start:.1f}} s")
+"""
+
+
+def drill_long_write(stack: Stack, verdict: Verdict) -> None:
+    say(
+        f"\n## 2. PostgreSQL connection killed during a long write (ILS import, {IMPORT_ROWS} rows)"
+    )
+    from boite.patrons.models import Patron
+
+    path = VAR / "import.csv"
+    _import_csv(path)
+    script = IMPORT_SCRIPT.format(path=str(path))
+    env = {**ENV, "PGAPPNAME": "faults-import"}
+    job = subprocess.Popen(  # noqa: S603 — our own manage.py
+        [BIN / "python", "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    killed, started = 0, time.monotonic()
+    while job.poll() is None and not killed:
+        rows = admin_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'faults-import' "
+            "AND xact_start < now() - interval '1.5 seconds'"
+        )
+        if rows[0][0]:
+            killed = kill_backends("faults-import")
+        time.sleep(0.1)
+    _out, err = job.communicate(timeout=60)
+    written = Patron.objects.filter(card_number__startswith="FAULT").count()
+    say(
+        f"   did: killed the import's connection {time.monotonic() - started:.1f} s into its "
+        f"transaction; the import {'failed' if job.returncode else 'finished'} "
+        f"({([line for line in err.splitlines() if 'Error:' in line] or ['no error'])[-1][:120]})"
+    )
+    verdict.check(killed == 1 and job.returncode != 0, "the import was interrupted")
+    verdict.check(
+        written == 0, f"nothing half-written: {written} of {IMPORT_ROWS} patrons in the database"
+    )
+    done = subprocess.run(  # noqa: S603 — our own manage.py
+        [BIN / "python", "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    written = Patron.objects.filter(card_number__startswith="FAULT").count()
+    say(f"   did: the same import again: {(done.stdout.strip().splitlines() or [''])[-1]}")
+    verdict.check(written == IMPORT_ROWS, f"the second run wrote all {written} patrons")
+
+
+def drill_smtp(stack: Stack, verdict: Verdict) -> None:
+    say(f"\n## 3. SMTP server down when {MAILS} e-mails are due (retry every 1 s, 8 retries)")
+    from boite.lib.mail import deliver_mail
+
+    stack.smtp.stop()
+    before = len(stack.smtp.inbox.subjects)
+    subjects = [f"Drill message {n:02d}" for n in range(MAILS)]
+    for subject in subjects:
+        deliver_mail(subject, "Fault drill.", ["patron@faults.example"], None)
+    time.sleep(4)
+    during = len(stack.smtp.inbox.subjects) - before
+    say(
+        f"   did: stopped the SMTP server, queued {MAILS} e-mails, waited 4 s "
+        f"(saw {during} delivered)"
+    )
+    stack.smtp.start()
+    started = time.monotonic()
+    while time.monotonic() - started < 30:
+        got = [s for s in stack.smtp.inbox.subjects if s and s.startswith("Drill message")]
+        if len(got) >= MAILS:
+            break
+        time.sleep(0.2)
+    got = [s for s in stack.smtp.inbox.subjects if s and s.startswith("Drill message")]
+    say(f"   did: started it again; {len(got)} delivered {time.monotonic() - started:.1f} s later")
+    verdict.check(
+        sorted(got) == subjects, f"none lost, none twice: {len(set(got))} distinct of {MAILS}"
+    )
+
+
+def drill_sip2(stack: Stack, verdict: Verdict) -> None:
+    say(
+        f"\n## 4. A SIP2 server that never answers (timeout {SIP2_TIMEOUT:.0f} s), 6 logins at once"
+    )
+    import re
+
+    from boite.networks.models import Network
+    from boite.patrons.models import PatronRules
+    from boite.patrons.tests.sip2_server import Sip2TestServer
+
+    network = Network.objects.get(slug="caen-la-mer")
+    with Sip2TestServer() as sip2:
+        sip2.state.mode = "silent"
+        rules, _new = PatronRules.objects.get_or_create(network=network)
+        saved = (rules.identity_source, rules.sip2_host, rules.sip2_port, rules.sip2_timeout)
+        rules.identity_source = PatronRules.IdentitySource.SIP2
+        rules.sip2_host, rules.sip2_port, rules.sip2_timeout = "127.0.0.1", sip2.port, SIP2_TIMEOUT
+        rules.save()
+        results: list[tuple[float, int, bool]] = []
+        others: list[tuple[float, int]] = []
+
+        def login(n: int) -> None:
+            with httpx.Client(
+                base_url=stack.base, headers={"Host": "caen.localhost"}, timeout=30
+            ) as c:
+                form = c.get("/connexion/").text
+                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+                t = time.monotonic()
+                answer = c.post(
+                    "/connexion/",
+                    data={
+                        "csrfmiddlewaretoken": token.group(1) if token else "",
+                        "identifier": f"CAEN{n:04d}",
+                        "secret": "1234",
+                    },
+                )
+                results.append(
+                    (
+                        time.monotonic() - t,
+                        answer.status_code,
+                        "service indisponible" in answer.text,
+                    )
+                )
+
+        def visitor() -> None:
+            with httpx.Client(base_url=stack.base, timeout=30) as c:
+                for _n in range(10):
+                    t = time.monotonic()
+                    status = c.get("/").status_code
+                    others.append((time.monotonic() - t, status))
+                    time.sleep(0.5)
+
+        threads = [threading.Thread(target=login, args=(n,)) for n in range(6)]
+        threads.append(threading.Thread(target=visitor))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        rules.identity_source, rules.sip2_host, rules.sip2_port, rules.sip2_timeout = saved
+        rules.save()
+    slowest = max(r[0] for r in results)
+    say(
+        f"   saw: logins answered in {min(r[0] for r in results):.1f}–{slowest:.1f} s, "
+        f"statuses {sorted({r[1] for r in results})}; the home page meanwhile: "
+        f"max {max(o[0] for o in others) * 1000:.0f} ms, statuses {sorted({o[1] for o in others})}"
+    )
+    verdict.check(
+        all(r[1] == 200 and r[2] for r in results),
+        "every login got « service indisponible », none a server error",
+    )
+    verdict.check(
+        slowest <= 2 * SIP2_TIMEOUT + 2, f"in bounded time (≤ {2 * SIP2_TIMEOUT + 2:.0f} s)"
+    )
+    verdict.check(all(o[1] == 200 for o in others), "the rest of the portal kept answering")
+
+
+def drill_worker(stack: Stack, verdict: Verdict) -> None:
+    say("\n## 5. The worker killed (SIGKILL) in the middle of the nightly patron job")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from boite.patrons.models import Patron, PatronEvent
+    from boite.patrons.tasks import daily_patron_jobs
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    drill = Patron.objects.filter(card_number__startswith="FAULT")
+    drill.update(state=Patron.State.TRIAL, trial_ends_on=yesterday)
+    total = drill.count()
+
+    def tally() -> tuple[int, int, int]:
+        ended = PatronEvent.objects.filter(patron__in=drill, kind=PatronEvent.Kind.TRIAL_ENDED)
+        awaiting = drill.filter(state=Patron.State.AWAITING)
+        return (
+            awaiting.count(),
+            awaiting.exclude(pk__in=ended.values("patron")).count()
+            + drill.filter(state=Patron.State.TRIAL, pk__in=ended.values("patron")).count(),
+            ended.count(),
+        )
+
+    daily_patron_jobs()
+    started = time.monotonic()
+    while tally()[0] < total // 5 and time.monotonic() - started < 60:
+        time.sleep(0.05)
+    stack.worker.send_signal(signal.SIGKILL)
+    stack.worker.wait()
+    awaiting, half, events = tally()
+    say(
+        f"   did: queued the nightly job for {total} ended trials, killed the worker "
+        f"{time.monotonic() - started:.1f} s later; {awaiting} done, {total - awaiting} not"
+    )
+    verdict.check(
+        half == 0 and events == awaiting,
+        f"nothing half-written: {half} patrons with state and event log disagreeing",
+    )
+    stack.start_worker()
+    daily_patron_jobs()  # what the next night's schedule does
+    started = time.monotonic()
+    while tally()[0] < total and time.monotonic() - started < 120:
+        time.sleep(0.2)
+    awaiting, half, events = tally()
+    say(
+        f"   did: restarted the worker and ran the job again: {awaiting} of {total} done "
+        f"{time.monotonic() - started:.1f} s later"
+    )
+    verdict.check(
+        awaiting == total and half == 0 and events == total,
+        "the next run finished the work, one event per patron",
+    )
+
+
+def main() -> int:
+    os.environ.update(ENV)
+    sys.path.insert(0, str(ROOT))
+    stack = Stack()
+    verdict = Verdict()
+    try:
+        stack.setup()
+        import django
+
+        django.setup()
+        drill_requests(stack, verdict)
+        drill_long_write(stack, verdict)
+        drill_smtp(stack, verdict)
+        drill_sip2(stack, verdict)
+        drill_worker(stack, verdict)
+    finally:
+        stack.teardown()
+    if verdict.failures:
+        say(f"\n# {len(verdict.failures)} drill check(s) failed: " + "; ".join(verdict.failures))
+        return 1
+    say("\n# every drill: nothing lost, the service recovered by itself")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
