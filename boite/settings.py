@@ -119,7 +119,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
+# Tests on SQLite use a file, not Django's shared in-memory database: in memory, SQLite
+# answers « table locked » at once instead of waiting its busy timeout, so the
+# concurrency tests (the last copy, quotas, tickets) would not see what production sees.
+_test_db_default = (
+    str(VAR_DIR / "test.sqlite3")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else None
+)
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or _test_db_default}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "networks.User"

@@ -7,8 +7,10 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import codes_4xx
 from ninja.security import django_auth
 
+from boite.lib.api import ApiError
 from boite.networks.access import StaffAccess, staff_access
 from boite.networks.models import StaffRole
 from boite.stats.figures import TABLES, Scope, table_for, visible_networks
@@ -40,20 +42,20 @@ def _reader(request: HttpRequest) -> StaffAccess:
     return access
 
 
-@router.get("/stats/networks", response=list[NetworkOut])
+@router.get("/stats/networks", response={200: list[NetworkOut], codes_4xx: ApiError})
 def networks(request: HttpRequest):
     """Networks whose figures you may read."""
     return list(visible_networks(_reader(request)).values("slug", "name"))
 
 
-@router.get("/stats/tables", response=list[str])
+@router.get("/stats/tables", response={200: list[str], codes_4xx: ApiError})
 def tables(request: HttpRequest):
     """Keys of the tables (some need a whole network: not for library staff)."""
     _reader(request)
     return list(TABLES)
 
 
-@router.get("/stats/tables/{key}", response=TableOut)
+@router.get("/stats/tables/{key}", response={200: TableOut, codes_4xx: ApiError})
 def table(
     request: HttpRequest,
     key: str,
