@@ -5,6 +5,8 @@ from boite.access import views
 app_name = "access"
 
 urlpatterns = [
+    path("acces/<slug:slug>/", views.gate, name="gate"),
+    path("acces/<slug:slug>/<int:record_id>/", views.gate, name="gate_record"),
     path("cas/login", views.cas_login, name="cas_login"),
     path("cas/logout", views.cas_logout, name="cas_logout"),
     path("cas/validate", views.cas_validate, name="cas_validate"),
