@@ -59,22 +59,31 @@ class QuotaStatus:
             }
         values = {"count": left, "unit": quota.unit(left)}
         if quota.period == "day":
-            return ngettext(
-                "You have %(count)s %(unit)s left today.",
-                "You have %(count)s %(unit)s left today.",
-                left,
-            ) % values
+            return (
+                ngettext(
+                    "You have %(count)s %(unit)s left today.",
+                    "You have %(count)s %(unit)s left today.",
+                    left,
+                )
+                % values
+            )
         if quota.period == "week":
-            return ngettext(
-                "You have %(count)s %(unit)s left this week.",
-                "You have %(count)s %(unit)s left this week.",
+            return (
+                ngettext(
+                    "You have %(count)s %(unit)s left this week.",
+                    "You have %(count)s %(unit)s left this week.",
+                    left,
+                )
+                % values
+            )
+        return (
+            ngettext(
+                "You have %(count)s %(unit)s left this month.",
+                "You have %(count)s %(unit)s left this month.",
                 left,
-            ) % values
-        return ngettext(
-            "You have %(count)s %(unit)s left this month.",
-            "You have %(count)s %(unit)s left this month.",
-            left,
-        ) % values
+            )
+            % values
+        )
 
 
 def quota_status(patron, resource, network, today: date | None = None) -> QuotaStatus | None:

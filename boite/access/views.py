@@ -215,12 +215,13 @@ def _refuse(request, decision: Decision, resource, record, code: str, message: s
 @require_GET
 def gate(request: HttpRequest, slug: str, record_id: int | None = None) -> HttpResponse:
     """Check the patron's right (rules.decide), count the quota, log, hand over."""
+    if not request.user.is_authenticated:
+        # The login page sends the patron straight back here (`next`, same host only).
+        return redirect_to_login(request.get_full_path(), reverse("patrons:login"))
     resource = get_object_or_404(Resource.objects.select_related("provider"), slug=slug)
     record = None
     if record_id is not None:
         record = get_object_or_404(Record, pk=record_id, resource=resource, withdrawn=False)
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), reverse("patrons:login"))
     decision = decide(request.user, request.network, resource)
     if not decision.allowed:
         return _refuse(request, decision, resource, record, decision.code, decision.message)
@@ -241,3 +242,38 @@ def gate(request: HttpRequest, slug: str, record_id: int | None = None) -> HttpR
         return _refuse(request, decision, resource, record, "quota", message)
     _log(EventKind.ACCESS_GRANTED, decision, request.network, resource, record)
     return response
+
+
+# -- patron space: « Mes ressources » --------------------------------------------------
+
+
+@never_cache
+@require_GET
+def my_resources(request: HttpRequest) -> HttpResponse:
+    """Recently opened resources and what is left of each quota."""
+    from boite.access.models import Quota
+    from boite.patrons.models import Patron
+
+    patron = Patron.of(request.user, request.network)
+    if patron is None:
+        return redirect_to_login(request.get_full_path(), reverse("patrons:login"))
+    recent, seen = [], set()
+    counters = (
+        AccessCounter.objects.filter(patron=patron, resource__networks=request.network)
+        .select_related("resource", "last_record")
+        .order_by("-last_opened_at")[:50]
+    )
+    for counter in counters:
+        if counter.resource_id not in seen:
+            seen.add(counter.resource_id)
+            recent.append(counter)
+    quotas = []
+    for quota in Quota.objects.filter(
+        network=request.network, resource__in=Resource.objects.open_to(request.network)
+    ).select_related("resource"):
+        quotas.append((quota.resource, quota_status(patron, quota.resource, request.network)))
+    return render(
+        request,
+        "access/my_resources.html",
+        {"patron": patron, "recent": recent[:10], "quotas": quotas},
+    )
