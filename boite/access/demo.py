@@ -19,7 +19,7 @@ from boite.access.models import Connector, Quota
 from boite.catalog.models import Resource
 from boite.networks.models import Network
 
-OIDC_DEMO_SECRET = "demo-oidc-secret"
+OIDC_DEMO_SECRET = "demo-oidc-secret"  # noqa: S105 — demo data, not a secret
 
 # resource slug → (kind, signed-link preset or None, provider address)
 CONNECTORS = {

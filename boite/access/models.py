@@ -90,11 +90,14 @@ class Connector(models.Model):
         return connectors.get_kind(self.kind)
 
     def clean(self) -> None:
-        if self.resource_id and self.network_id:
-            if not self.resource.networks.filter(pk=self.network_id).exists():
-                raise ValidationError(
-                    {"resource": _("This resource is not open to the connector's network.")}
-                )
+        if (
+            self.resource_id
+            and self.network_id
+            and not self.resource.networks.filter(pk=self.network_id).exists()
+        ):
+            raise ValidationError(
+                {"resource": _("This resource is not open to the connector's network.")}
+            )
         choices = dict(connectors.kind_choices())
         if self.kind not in choices:
             raise ValidationError({"kind": _("Choose a kind of connector from the list.")})
@@ -236,11 +239,14 @@ class Quota(models.Model):
         return f"{self.resource} — {self.limit} / {self.get_period_display()}"
 
     def clean(self) -> None:
-        if self.resource_id and self.network_id:
-            if not self.resource.networks.filter(pk=self.network_id).exists():
-                raise ValidationError(
-                    {"resource": _("This resource is not open to the quota's network.")}
-                )
+        if (
+            self.resource_id
+            and self.network_id
+            and not self.resource.networks.filter(pk=self.network_id).exists()
+        ):
+            raise ValidationError(
+                {"resource": _("This resource is not open to the quota's network.")}
+            )
 
     def unit(self, count: int) -> str:
         return self.unit_singular if count == 1 else self.unit_plural
