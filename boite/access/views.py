@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth import logout
+from django.db import transaction
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -236,12 +237,15 @@ def gate(request: HttpRequest, slug: str, record_id: int | None = None) -> HttpR
         response = connector.handover(request, identity, target)
     except HandoverError as error:
         return _refuse(request, decision, resource, record, "handover", str(error))
-    if not AccessCounter.take(decision.patron, resource, decision.quota, record):
+    # Counted and logged together: a failure leaves neither (and the click may be retried).
+    with transaction.atomic():
+        granted = AccessCounter.take(decision.patron, resource, decision.quota, record)
+        if granted:
+            _log(EventKind.ACCESS_GRANTED, decision, request.network, resource, record)
+            return response
         status = quota_status(decision.patron, resource, request.network)
         message = status.sentence() if status else _("Your quota is used up.")
         return _refuse(request, decision, resource, record, "quota", message)
-    _log(EventKind.ACCESS_GRANTED, decision, request.network, resource, record)
-    return response
 
 
 # -- patron space: « Mes ressources » --------------------------------------------------
