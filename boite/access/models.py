@@ -312,7 +312,7 @@ class AccessCounter(models.Model):
         start = period_start(quota.period if quota else Quota.Period.MONTH, timezone.localdate(now))
         rows = cls.objects.filter(patron=patron, resource=resource, period_start=start)
         changes = {"opened": F("opened") + 1, "last_opened_at": now, "last_record": record}
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             if connection.features.has_select_for_update:
                 locked = list(rows.select_for_update().values_list("opened", flat=True))
             else:

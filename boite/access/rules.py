@@ -8,8 +8,10 @@
 3. the resource is in service (`out_of_service`) and open to the network (`not_open`);
 4. the network has an active connector for it (`no_connector`, `connector_off`);
 5. the age rule of youth resources (`age`, `age_unknown`);
-6. the quota of the period is not used up (`quota`) — checked here, counted atomically
-   by the gate (`AccessCounter.take`).
+6. the quota of the period is not used up (`quota`). With `quota=False` the decision
+   only carries the resource's Quota: the gate then checks and counts it in one atomic
+   step (`AccessCounter.take`); CAS and OpenID Connect logins do not count it (the
+   click on « Accéder » that precedes them did).
 
 Each « no » has a code (the access log's `reason`) and a sentence for the patron.
 """
@@ -158,7 +160,7 @@ def decide(
     day: date | None = None,
 ) -> Decision:
     """May `user` open `resource` on the portal of `network` today? See the module."""
-    from boite.access.models import Connector
+    from boite.access.models import Connector, Quota
     from boite.patrons.models import Patron
 
     day = day or timezone.localdate()
@@ -236,4 +238,6 @@ def decide(
             if status is not None and status.remaining == 0:
                 return Decision(False, "quota", status.sentence(), patron, connector, status.quota)
             return Decision(True, patron=patron, connector=connector, quota=status and status.quota)
+        found = Quota.objects.filter(network=network, resource=resource).first()
+        return Decision(True, patron=patron, connector=connector, quota=found)
     return Decision(True, patron=patron, connector=connector)

@@ -27,6 +27,7 @@ from boite.access.identity import identity_for, identity_from_patron, refusal_fo
 from boite.access.models import AccessCounter, Connector, ServiceTicket
 from boite.access.rules import Decision, decide, quota_status
 from boite.catalog.models import Record, Resource
+from boite.networks.models import Authority
 from boite.stats.events import EventKind, age_band, record_event
 
 _TRUE = {"true", "1", "yes"}
@@ -185,7 +186,8 @@ def _log(kind: str, decision: Decision, network, resource, record, reason: str =
         patron=patron.pseudonym if patron is not None else "",
         network=network,
         library=patron.home_library if patron is not None else None,
-        commune=patron.home_library.authority if patron is not None else None,
+        # The commune by its id alone: no query for a row the event only points at.
+        commune=Authority(pk=patron.home_library.authority_id) if patron is not None else None,
         age_band=age_band(patron.birth_date) if patron is not None else "",
         resource=resource.slug,
         record=record.provider_id if record is not None else "",
@@ -223,7 +225,8 @@ def gate(request: HttpRequest, slug: str, record_id: int | None = None) -> HttpR
     record = None
     if record_id is not None:
         record = get_object_or_404(Record, pk=record_id, resource=resource, withdrawn=False)
-    decision = decide(request.user, request.network, resource)
+    # The quota is checked and counted in one step by AccessCounter.take below.
+    decision = decide(request.user, request.network, resource, quota=False)
     if not decision.allowed:
         return _refuse(request, decision, resource, record, decision.code, decision.message)
     connector = decision.connector
