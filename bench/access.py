@@ -1,8 +1,5 @@
-"""Direct access: CAS ticket validation and signed-link handover (issue « Direct access »).
-
-The gate itself (login, entitlement, quota, log) arrives with the next wave; its
-gate-to-redirect figure will add to these.
-"""
+"""Direct access: the gate (« Accéder » → redirect to the provider: session, rule,
+quota, handover, log), CAS ticket validation and signed-link handover."""
 
 import time
 
@@ -11,10 +8,11 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from bench.report import Report, time_calls
-from boite.access.connectors.signed_link import PRESETS
 from boite.access.identity import identity_for
-from boite.access.models import Connector, ServiceTicket
-from boite.networks.models import Network, User
+from boite.access.models import Connector, Quota, ServiceTicket
+from boite.catalog.models import Record
+from boite.networks.models import Library, Network
+from boite.patrons.factories import make_patron
 
 REQUESTS = 600
 SERVICE = "https://provider.example/cas/callback"
@@ -37,7 +35,9 @@ def _validate_times(client: Client, path: str, connector: Connector, user, **ext
 
 def run(report: Report) -> None:
     network = Network.objects.get(slug="boite-numerique")
-    user = User.objects.create_user("bench-patron", "bench@example.org", first_name="Bench")
+    library = Library.objects.filter(network=network).order_by("pk").first()
+    patron = make_patron(library, email="bench@example.org", card_number="BENCH0001")
+    user = patron.user
     cas = Connector(
         network=network,
         name="Bench CAS",
@@ -65,15 +65,38 @@ def run(report: Report) -> None:
         client.get("/cas/serviceValidate", {"ticket": ticket.ticket, "service": SERVICE})
     report.figure("access.cas_service_validate.queries", len(queries), "queries")
 
-    # One connector per signed-link scheme (the demo loads one per preset).
+    # One connector per signed-link scheme (the demo links one to each resource).
     request = RequestFactory().get("/acces/")
-    for name in ("mediatheque_numerique", "vodeclic", "toutapprendre"):
-        connector = Connector.objects.get(network=network, name=PRESETS[name][0])
+    for slug, name in (
+        ("mediatheque-numerique", "mediatheque_numerique"),
+        ("vodeclic", "vodeclic"),
+        ("toutapprendre", "toutapprendre"),
+    ):
+        connector = Connector.objects.get(network=network, resource__slug=slug)
         target = connector.settings["url"].rsplit("/", 1)[0] + "/film/42"
+        identity = identity_for(user, network, connector)
         report.timings(
             f"access.signed_link_handover.{name}.time",
             time_calls(
-                lambda c=connector, t=target: c.handover(request, identity_for(user, network), t),
-                REQUESTS,
+                lambda c=connector, t=target, i=identity: c.handover(request, i, t), REQUESTS
             ),
         )
+
+    # The gate, from the click to the redirect, as a logged-in patron.
+    Quota.objects.filter(network=network).update(limit=30000)
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(user)
+    record = Record.objects.filter(resource__slug="mediatheque-numerique").first()
+    for label, path in (
+        ("signed_link_with_quota_record", record.get_access_url()),
+        ("signed_link_resource", "/acces/vodeclic/"),
+        ("cas_resource", "/acces/skilleos/"),
+    ):
+
+        def click(p=path) -> None:
+            assert browser.get(p).status_code == 302
+
+        report.timings(f"access.gate_to_redirect.{label}.server_time", time_calls(click, REQUESTS))
+    with CaptureQueriesContext(connection) as queries:
+        browser.get(record.get_access_url())
+    report.figure("access.gate_to_redirect.queries", len(queries), "queries")

@@ -6,7 +6,8 @@ from oauth2_provider import models as oauth2_models
 
 from boite.access import connectors
 from boite.access.forms import ConnectorForm
-from boite.access.models import Connector
+from boite.access.models import Connector, Quota
+from boite.catalog.models import Resource
 from boite.networks.scoped_admin import ScopedModelAdmin
 
 
@@ -17,8 +18,9 @@ class ConnectorAdmin(ScopedModelAdmin):
     form = ConnectorForm
     scope_library = None
     scope_network = "network"
-    list_display = ["name", "kind", "network", "is_active", "secret_state"]
+    list_display = ["name", "resource", "kind", "network", "is_active", "secret_state"]
     list_filter = ["kind", "is_active"]
+    list_select_related = ["resource", "network"]
     search_fields = ["name"]
     readonly_fields = ["oidc_client_id"]
 
@@ -29,6 +31,11 @@ class ConnectorAdmin(ScopedModelAdmin):
         # An error report never carries a typed secret.
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Resource:
+            kwargs["queryset"] = Resource.objects.for_staff(self.access(request), manage=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     @admin.display(description=_("secrets"))
     def secret_state(self, obj: Connector) -> str:
         return _("set") if obj.secrets else _("none")
@@ -36,6 +43,23 @@ class ConnectorAdmin(ScopedModelAdmin):
     @admin.display(description=_("OpenID Connect client id"))
     def oidc_client_id(self, obj: Connector) -> str:
         return obj.oauth_application.client_id if obj and obj.oauth_application else "—"
+
+
+@admin.register(Quota)
+class QuotaAdmin(ScopedModelAdmin):
+    """Network administrators: how many accesses per patron and period a resource allows
+    (« 4 films a month »), shown to patrons before they click « Accéder »."""
+
+    scope_library = None
+    scope_network = "network"
+    list_display = ["resource", "network", "limit", "unit_plural", "period"]
+    list_filter = ["period"]
+    list_select_related = ["resource", "network"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Resource:
+            kwargs["queryset"] = Resource.objects.for_staff(self.access(request), manage=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def unregister_toolkit_admin() -> None:

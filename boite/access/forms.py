@@ -26,7 +26,7 @@ class _ConnectorFormBase(forms.ModelForm):
 
     class Meta:
         model = Connector
-        fields = ["network", "name", "kind", "is_active", "preset", "settings"]
+        fields = ["network", "resource", "name", "kind", "is_active", "preset", "settings"]
         help_texts = {
             "settings": _("JSON settings of the kind: see the connectors guide."),
         }

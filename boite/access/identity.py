@@ -1,10 +1,9 @@
 """What the portal tells a provider about a patron: one small, explicit record.
 
 Connectors receive an `Identity`, never a User or a Patron, so that what leaves the
-portal is decided here and nowhere else. `identity_for(user, network)` builds it from
-the User's own fields for now; the gate (issue « Direct access », next wave) replaces
-it with `Identity.from_patron(patron)` filled from patrons.Patron (card number, birth
-date, home library, expiry date).
+portal is decided here and nowhere else. `identity_for(user, network, connector)` builds it
+from the patrons.Patron of the account (card number, names, e-mail, birth date, home
+library, network, expiry date) with a pseudonym of its own for each connector.
 """
 
 from __future__ import annotations
@@ -67,36 +66,50 @@ class Identity:
         return f"Identity(pseudonym={self.pseudonym!r})"
 
 
-def pseudonym_for(user_id: int, network_slug: str) -> str:
-    """A stable pseudonymous id: HMAC of the account id, keyed by the site's secret."""
-    message = f"patron:{network_slug}:{user_id}".encode()
+def pseudonym_for(patron_pseudonym: str, connector_id: int | None) -> str:
+    """The id a provider receives: an HMAC of the patron's own pseudonym and the
+    connector, keyed by the site's secret. Each connector (each provider, each network)
+    sees a different id for the same patron, so two providers cannot match their lists."""
+    message = f"patron:{patron_pseudonym}:connector:{connector_id or 0}".encode()
     digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
     return digest[:32]
 
 
-def identity_for(user, network=None) -> Identity:
-    """The identity of a logged-in account on a portal.
-
-    Built from the User's fields only (username as card number) until the patrons app
-    lands: the gate wave swaps this for the Patron's data (card number, birth date,
-    home library, expiry date). Every caller goes through this one function.
-    """
-    slug = network.slug if network is not None else ""
+def identity_from_patron(patron, connector=None) -> Identity:
+    user = patron.user
+    library = patron.home_library
     return Identity(
-        pseudonym=pseudonym_for(user.pk, slug),
-        card_number=user.get_username(),
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        network=slug,
+        pseudonym=pseudonym_for(patron.pseudonym, connector.pk if connector else None),
+        card_number=patron.card_number,
+        email=user.email if user else "",
+        first_name=user.first_name if user else "",
+        last_name=user.last_name if user else "",
+        birth_date=patron.birth_date,
+        library_code=library.code,
+        library_name=library.name,
+        network=patron.network.slug,
+        expiry_date=patron.expires_on,
     )
+
+
+def identity_for(user, network, connector=None) -> Identity | None:
+    """The identity of the patron account `user` on the network's portal, as `connector`
+    may see it (the pseudonym is per connector); None when the account is no patron of
+    that network. Every caller (gate, CAS, OpenID Connect) goes through this function."""
+    from boite.patrons.models import Patron
+
+    patron = Patron.of(user, network)
+    return identity_from_patron(patron, connector) if patron is not None else None
 
 
 def refusal_for(user, connector) -> str | None:
     """Why this account may not enter the connector's provider, or None when it may.
 
-    Every account of the portal may, for now; the gate wave puts its rule here (active
-    or trial patron of the connector's network, resource in service, age, quota) so
-    that CAS and OpenID Connect logins obey the same rule as the « Accéder » button.
+    The rule is `boite.access.rules.decide`, the same as the « Accéder » button's,
+    without the quota: the quota counts clicks on « Accéder », and the provider's CAS
+    or OpenID Connect login that follows a click must not be refused for it.
     """
-    return None
+    from boite.access.rules import decide
+
+    decision = decide(user, connector.network, connector.resource, connector=connector, quota=False)
+    return None if decision.allowed else decision.message

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets as _secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.validators import MinValueValidator
+from django.db import connection, models, transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +34,15 @@ class Connector(models.Model):
         on_delete=models.CASCADE,
         related_name="connectors",
     )
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        verbose_name=_("resource"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="connectors",
+        help_text=_("The resource this connector opens for the network's patrons."),
+    )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
@@ -52,6 +63,14 @@ class Connector(models.Model):
         verbose_name = _("connector")
         verbose_name_plural = _("connectors")
         ordering = ["network", "name"]
+        constraints = [
+            # Each network has its own contract, hence its own keys, for a resource.
+            models.UniqueConstraint(
+                fields=["network", "resource"],
+                condition=models.Q(resource__isnull=False),
+                name="one_connector_per_network_and_resource",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -71,6 +90,14 @@ class Connector(models.Model):
         return connectors.get_kind(self.kind)
 
     def clean(self) -> None:
+        if (
+            self.resource_id
+            and self.network_id
+            and not self.resource.networks.filter(pk=self.network_id).exists()
+        ):
+            raise ValidationError(
+                {"resource": _("This resource is not open to the connector's network.")}
+            )
         choices = dict(connectors.kind_choices())
         if self.kind not in choices:
             raise ValidationError({"kind": _("Choose a kind of connector from the list.")})
@@ -168,3 +195,135 @@ class ServiceTicket(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() - self.created_at > TICKET_LIFETIME
+
+
+# -- quotas and the patron's counters ---------------------------------------------------
+
+
+class Quota(models.Model):
+    """At most `limit` accesses to a resource per patron and period, on one network."""
+
+    class Period(models.TextChoices):
+        DAY = "day", _("day")
+        WEEK = "week", _("week")
+        MONTH = "month", _("month")
+
+    network = models.ForeignKey(
+        "networks.Network", verbose_name=_("network"), on_delete=models.CASCADE, related_name="+"
+    )
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        verbose_name=_("resource"),
+        on_delete=models.CASCADE,
+        related_name="quotas",
+    )
+    limit = models.PositiveSmallIntegerField(
+        _("accesses allowed per period"), validators=[MinValueValidator(1)]
+    )
+    period = models.CharField(_("period"), max_length=5, choices=Period.choices)
+    unit_singular = models.CharField(
+        _("what is counted (singular)"), max_length=40, help_text=_("e.g. film, magazine")
+    )
+    unit_plural = models.CharField(
+        _("what is counted (plural)"), max_length=40, help_text=_("e.g. films, magazines")
+    )
+
+    class Meta:
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+        constraints = [
+            models.UniqueConstraint(fields=["network", "resource"], name="one_quota_per_resource")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} — {self.limit} / {self.get_period_display()}"
+
+    def clean(self) -> None:
+        if (
+            self.resource_id
+            and self.network_id
+            and not self.resource.networks.filter(pk=self.network_id).exists()
+        ):
+            raise ValidationError(
+                {"resource": _("This resource is not open to the quota's network.")}
+            )
+
+    def unit(self, count: int) -> str:
+        return self.unit_singular if count == 1 else self.unit_plural
+
+
+def period_start(period: str, day: date) -> date:
+    """First day of the period holding `day` (weeks start on Monday)."""
+    if period == Quota.Period.DAY:
+        return day
+    if period == Quota.Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def next_period_start(period: str, day: date) -> date:
+    start = period_start(period, day)
+    if period == Quota.Period.DAY:
+        return start + timedelta(days=1)
+    if period == Quota.Period.WEEK:
+        return start + timedelta(days=7)
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+class AccessCounter(models.Model):
+    """How many times a patron opened a resource in one period (a month when the resource
+    has no quota). The quota is enforced on this row; « Mes ressources » reads it."""
+
+    patron = models.ForeignKey(
+        "patrons.Patron", on_delete=models.CASCADE, related_name="access_counters"
+    )
+    resource = models.ForeignKey(
+        "catalog.Resource", on_delete=models.CASCADE, related_name="access_counters"
+    )
+    period_start = models.DateField()
+    opened = models.PositiveIntegerField(default=0)
+    last_opened_at = models.DateTimeField(default=timezone.now)
+    last_record = models.ForeignKey(
+        "catalog.Record", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("access counter")
+        verbose_name_plural = _("access counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patron", "resource", "period_start"], name="one_counter_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["patron", "-last_opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.period_start}: {self.opened}"
+
+    @classmethod
+    def take(cls, patron, resource, quota: Quota | None, record=None, now=None) -> bool:
+        """Count one access; False (and nothing counted) when the quota is used up.
+
+        Atomic under concurrent clicks: the period's row is locked (SELECT … FOR UPDATE
+        on PostgreSQL) and incremented by one conditional UPDATE (`opened < limit`),
+        which SQLite also runs atomically (it serialises writers).
+        """
+        now = now or timezone.now()
+        start = period_start(quota.period if quota else Quota.Period.MONTH, timezone.localdate(now))
+        rows = cls.objects.filter(patron=patron, resource=resource, period_start=start)
+        changes = {"opened": F("opened") + 1, "last_opened_at": now, "last_record": record}
+        with transaction.atomic(savepoint=False):
+            if connection.features.has_select_for_update:
+                locked = list(rows.select_for_update().values_list("opened", flat=True))
+            else:
+                locked = list(rows.values_list("opened", flat=True))
+            if not locked:
+                # First access of the period: create the row, ignoring a concurrent twin.
+                cls.objects.bulk_create(
+                    [cls(patron=patron, resource=resource, period_start=start, opened=0)],
+                    ignore_conflicts=True,
+                )
+                if connection.features.has_select_for_update:
+                    list(rows.select_for_update().values_list("pk", flat=True))
+            limited = rows.filter(opened__lt=quota.limit) if quota else rows
+            return limited.update(**changes) == 1

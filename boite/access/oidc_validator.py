@@ -48,8 +48,11 @@ class ConnectorValidator(OAuth2Validator):
     def get_claim_dict(self, request):
         connector = _connector(request)
         network = connector.network if connector else None
-        identity = identity_for(request.user, network)
-        allowed = connector.settings.get("claims", []) if connector else []
+        identity = identity_for(request.user, network, connector) if network else None
+        if identity is None:
+            # Not (or no longer) a patron of the client's network: nothing to tell.
+            return {"sub": ""}
+        allowed = connector.settings.get("claims", [])
         claims = {"sub": identity.pseudonym}
         for name, value in identity.attributes(allowed).items():
             claims[CLAIM_NAMES.get(name, name)] = value

@@ -5,6 +5,9 @@ from boite.access import views
 app_name = "access"
 
 urlpatterns = [
+    path("acces/<slug:slug>/", views.gate, name="gate"),
+    path("acces/<slug:slug>/<int:record_id>/", views.gate, name="gate_record"),
+    path("compte/ressources/", views.my_resources, name="my_resources"),
     path("cas/login", views.cas_login, name="cas_login"),
     path("cas/logout", views.cas_logout, name="cas_logout"),
     path("cas/validate", views.cas_validate, name="cas_validate"),

@@ -1,4 +1,5 @@
-"""The CAS 1.0 / 2.0 / 3.0 server: the portal identifies patrons for CAS providers.
+"""The gate in front of every provider (« Accéder »), and the CAS 1.0 / 2.0 / 3.0 server
+by which the portal identifies patrons for CAS providers.
 
 Protocol: https://apereo.github.io/cas/7.0.x/protocol/CAS-Protocol-Specification.html
 Tickets are issued only for service URLs whitelisted on an active CAS connector of the
@@ -12,15 +13,22 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from boite.access.identity import identity_for, refusal_for
-from boite.access.models import Connector, ServiceTicket
+from boite.access.connectors import HandoverError, same_origin
+from boite.access.identity import identity_for, identity_from_patron, refusal_for
+from boite.access.models import AccessCounter, Connector, ServiceTicket
+from boite.access.rules import Decision, decide, quota_status
+from boite.catalog.models import Record, Resource
+from boite.networks.models import Authority
+from boite.stats.events import EventKind, age_band, record_event
 
 _TRUE = {"true", "1", "yes"}
 
@@ -115,8 +123,10 @@ def cas_validate(request: HttpRequest) -> HttpResponse:
         ticket, connector = _check_ticket(request)
     except _Failure:
         return HttpResponse("no\n\n", content_type="text/plain; charset=utf-8")
-    user = identity_for(ticket.user, connector.network).pseudonym
-    return HttpResponse(f"yes\n{user}\n", content_type="text/plain; charset=utf-8")
+    identity = identity_for(ticket.user, connector.network, connector)
+    if identity is None:
+        return HttpResponse("no\n\n", content_type="text/plain; charset=utf-8")
+    return HttpResponse(f"yes\n{identity.pseudonym}\n", content_type="text/plain; charset=utf-8")
 
 
 def _service_validate(request: HttpRequest) -> HttpResponse:
@@ -131,7 +141,16 @@ def _service_validate(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"serviceResponse": body})
         xml = render_to_string("access/cas_failure.xml", {"failure": failure})
         return HttpResponse(xml, content_type="application/xml; charset=utf-8")
-    identity = identity_for(ticket.user, connector.network)
+    identity = identity_for(ticket.user, connector.network, connector)
+    if identity is None:
+        failure = _Failure("INVALID_TICKET", "The account is no longer a patron of the network.")
+        if as_json:
+            body = {
+                "authenticationFailure": {"code": failure.code, "description": failure.description}
+            }
+            return JsonResponse({"serviceResponse": body})
+        xml = render_to_string("access/cas_failure.xml", {"failure": failure})
+        return HttpResponse(xml, content_type="application/xml; charset=utf-8")
     attributes = identity.attributes(connector.settings.get("attributes", []))
     if as_json:
         body = {"authenticationSuccess": {"user": identity.pseudonym, "attributes": attributes}}
@@ -154,3 +173,114 @@ def cas_service_validate(request: HttpRequest) -> HttpResponse:
 def cas_p3_service_validate(request: HttpRequest) -> HttpResponse:
     """CAS 3.0."""
     return _service_validate(request)
+
+
+# -- the gate: « Accéder » ---------------------------------------------------------------
+
+
+def _log(kind: str, decision: Decision, network, resource, record, reason: str = "") -> None:
+    """One event per click, granted or refused: the access log (stats)."""
+    patron = decision.patron
+    record_event(
+        kind,
+        patron=patron.pseudonym if patron is not None else "",
+        network=network,
+        library=patron.home_library if patron is not None else None,
+        # The commune by its id alone: no query for a row the event only points at.
+        commune=Authority(pk=patron.home_library.authority_id) if patron is not None else None,
+        age_band=age_band(patron.birth_date) if patron is not None else "",
+        resource=resource.slug,
+        record=record.provider_id if record is not None else "",
+        connector=decision.connector.kind if decision.connector is not None else "",
+        result="ok" if kind == EventKind.ACCESS_GRANTED else "refused",
+        reason=reason,
+    )
+
+
+def _refuse(request, decision: Decision, resource, record, code: str, message: str):
+    _log(EventKind.ACCESS_REFUSED, decision, request.network, resource, record, code)
+    patron = decision.patron
+    return render(
+        request,
+        "access/refused.html",
+        {
+            "message": message,
+            "code": code,
+            "resource": resource,
+            "record": record,
+            "library": patron.home_library if patron is not None else None,
+        },
+        status=403,
+    )
+
+
+@never_cache
+@require_GET
+def gate(request: HttpRequest, slug: str, record_id: int | None = None) -> HttpResponse:
+    """Check the patron's right (rules.decide), count the quota, log, hand over."""
+    if not request.user.is_authenticated:
+        # The login page sends the patron straight back here (`next`, same host only).
+        return redirect_to_login(request.get_full_path(), reverse("patrons:login"))
+    resource = get_object_or_404(Resource.objects.select_related("provider"), slug=slug)
+    record = None
+    if record_id is not None:
+        record = get_object_or_404(Record, pk=record_id, resource=resource, withdrawn=False)
+    # The quota is checked and counted in one step by AccessCounter.take below.
+    decision = decide(request.user, request.network, resource, quota=False)
+    if not decision.allowed:
+        return _refuse(request, decision, resource, record, decision.code, decision.message)
+    connector = decision.connector
+    identity = identity_from_patron(decision.patron, connector)
+    # The record's address at the provider, when it is on the connector's own site;
+    # otherwise the provider's home: the gate never sends anyone elsewhere.
+    target = record.deep_link if record is not None else ""
+    if target and not same_origin(target, connector.settings.get("url", "")):
+        target = ""
+    try:
+        response = connector.handover(request, identity, target)
+    except HandoverError as error:
+        return _refuse(request, decision, resource, record, "handover", str(error))
+    # Counted and logged together: a failure leaves neither (and the click may be retried).
+    with transaction.atomic():
+        granted = AccessCounter.take(decision.patron, resource, decision.quota, record)
+        if granted:
+            _log(EventKind.ACCESS_GRANTED, decision, request.network, resource, record)
+            return response
+        status = quota_status(decision.patron, resource, request.network)
+        message = status.sentence() if status else _("Your quota is used up.")
+        return _refuse(request, decision, resource, record, "quota", message)
+
+
+# -- patron space: « Mes ressources » --------------------------------------------------
+
+
+@never_cache
+@require_GET
+def my_resources(request: HttpRequest) -> HttpResponse:
+    """Recently opened resources and what is left of each quota."""
+    from boite.access.models import Quota
+    from boite.patrons.models import Patron
+
+    patron = Patron.of(request.user, request.network)
+    if patron is None:
+        return redirect_to_login(request.get_full_path(), reverse("patrons:login"))
+    recent, seen = [], set()
+    counters = (
+        AccessCounter.objects.filter(patron=patron, resource__networks=request.network)
+        .select_related("resource", "last_record")
+        .order_by("-last_opened_at")[:50]
+    )
+    for counter in counters:
+        if counter.resource_id not in seen:
+            seen.add(counter.resource_id)
+            recent.append(counter)
+    quotas = []
+    for quota in Quota.objects.filter(
+        network=request.network, resource__in=Resource.objects.open_to(request.network)
+    ).select_related("resource"):
+        quotas.append((quota.resource, quota_status(patron, quota.resource, request.network)))
+    return render(
+        request,
+        "access/my_resources.html",
+        {"patron": patron, "recent": recent[:10], "quotas": quotas},
+    )

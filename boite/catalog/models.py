@@ -152,8 +152,8 @@ class Resource(models.Model):
     def get_access_url(self, record: Record | None = None) -> str:
         """The access gate of the resource (served by the access app)."""
         if record is not None:
-            return f"/acces/{self.slug}/{record.pk}/"
-        return f"/acces/{self.slug}/"
+            return reverse("access:gate_record", args=[self.slug, record.pk])
+        return reverse("access:gate", args=[self.slug])
 
     @property
     def category_label(self) -> str:

@@ -99,6 +99,11 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
     "finance:meeting": _first("finance.Meeting"),
     "finance:document": lambda: {"kind": "convention", "pk": _first("finance.Agreement")()["pk"]},
     "pro:news_detail": _first("pro.NewsItem", "slug", **DEPARTMENT),
+    # The gate answers a redirect to the provider (or a refusal) to every persona: the
+    # audits check that it sends anonymous visitors to the login; its refusal page is
+    # audited with axe in boite/access/tests/test_gate_browser.py.
+    "access:gate": lambda: {"slug": "ressource-absente"},
+    "access:gate_record": lambda: {"slug": "ressource-absente", "record_id": 0},
 }
 
 # Pages anyone may open; every other page must refuse an anonymous visitor.

@@ -14,15 +14,18 @@ KEY = "s3cr3t-Shared-Key-0451"
 
 
 @pytest.fixture
-def patron(calvados) -> User:
-    """A patron account of the departmental network (User fields until patrons lands)."""
-    return User.objects.create_user(
-        "14000123456",
-        "camille.martin@example.org",
-        "correct horse battery staple",
+def patron(bayeux_library) -> User:
+    """The account of an active patron of Bayeux (departmental network)."""
+    from boite.patrons.factories import make_patron
+
+    return make_patron(
+        bayeux_library,
+        email="camille.martin@example.org",
+        password="correct horse battery staple",
         first_name="Camille",
         last_name="Martin",
-    )
+        card_number="14000123456",
+    ).user
 
 
 @pytest.fixture
@@ -66,3 +69,19 @@ def _close_http_sessions():
     yield
     while _OPEN_SESSIONS:
         _OPEN_SESSIONS.pop().close()
+
+
+@pytest.fixture
+def demo_access(calvados, caen_network, settings, tmp_path):
+    """The demo catalogue and its connectors (both networks), with a fresh search index."""
+    import io
+
+    from boite.access import demo
+    from boite.catalog import demo as catalog_demo
+    from boite.catalog.search import _instances
+
+    settings.CATALOG_INDEX_DIR = tmp_path / "index"
+    catalog_demo.load(io.StringIO())
+    demo.load(io.StringIO())
+    yield {c.resource.slug: c for c in Connector.objects.filter(network=calvados)}
+    _instances.clear()

@@ -137,7 +137,7 @@ class FakeCasProvider:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path == "/start":
+                if parts.path.endswith("/start"):
                     self.send_response(302)
                     self.send_header("Location", provider.client.get_login_url())
                     self.end_headers()
@@ -175,3 +175,85 @@ class FakeCasProvider:
         self.server.shutdown()
         self.server.server_close()
         self.client.session.close()
+
+
+class FakeOidcProvider:
+    """A provider that logs patrons in through the portal's OpenID Connect provider.
+
+    `/oidc/start` sends the browser to the portal's authorisation endpoint (code flow,
+    PKCE S256); `/oidc/callback` exchanges the code with authlib, reads the userinfo and
+    answers « recognised as <card_number> ». Configure with `client(client_id, secret)`.
+    """
+
+    def __init__(self, portal_url: str) -> None:
+        from authlib.common.security import generate_token
+        from authlib.integrations.requests_client import OAuth2Session
+
+        provider = self
+        self.portal = portal_url.rstrip("/")
+        self.pending: dict[str, str] = {}
+        self.seen: list[dict] = []
+
+        def session() -> OAuth2Session:
+            return OAuth2Session(
+                provider.client_id,
+                provider.secret,
+                scope="openid",
+                redirect_uri=provider.redirect_uri,
+                code_challenge_method="S256",
+                token_endpoint_auth_method="client_secret_basic",
+            )
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path.endswith("/start"):
+                    verifier = generate_token(48)
+                    url, state = session().create_authorization_url(
+                        provider.portal + "/o/authorize/", code_verifier=verifier
+                    )
+                    provider.pending[state] = verifier
+                    self.send_response(302)
+                    self.send_header("Location", url)
+                    self.end_headers()
+                    return
+                body, status = "<h1>refused</h1>", 403
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                verifier = provider.pending.pop(query.get("state", ""), None)
+                if parts.path == "/oidc/callback" and verifier and "code" in query:
+                    with session() as client:
+                        client.fetch_token(
+                            provider.portal + "/o/token/",
+                            authorization_response=provider.origin + self.path,
+                            code_verifier=verifier,
+                        )
+                        info = client.get(provider.portal + "/o/userinfo/", timeout=10).json()
+                    provider.seen.append(info)
+                    if info.get("sub"):
+                        body, status = f"<h1>recognised as {info.get('card_number')}</h1>", 200
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.redirect_uri = self.origin + "/oidc/callback"
+        self.client_id, self.secret = "", ""
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def client(self, client_id: str, secret: str) -> None:
+        self.client_id, self.secret = client_id, secret
+
+    def __enter__(self) -> FakeOidcProvider:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

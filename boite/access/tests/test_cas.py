@@ -56,7 +56,7 @@ def test_a_real_cas_client_logs_the_patron_in(live_server, patron, cas_connector
     browser = _browser(live_server, patron)
     ticket = _ticket(browser, live_server)
     user, attributes, _pgtiou = _client(live_server, version).verify_ticket(ticket)
-    assert user == identity_for(patron, cas_connector.network).pseudonym
+    assert user == identity_for(patron, cas_connector.network, cas_connector).pseudonym
     assert attributes == {
         "card_number": "14000123456",
         "email": "camille.martin@example.org",
@@ -68,7 +68,7 @@ def test_a_real_cas_client_logs_the_patron_in(live_server, patron, cas_connector
 def test_cas_1_validate(live_server, patron, cas_connector):
     ticket = _ticket(_browser(live_server, patron), live_server)
     user, _a, _p = _client(live_server, 1).verify_ticket(ticket)
-    assert user == identity_for(patron, cas_connector.network).pseudonym
+    assert user == identity_for(patron, cas_connector.network, cas_connector).pseudonym
     assert _client(live_server, 1).verify_ticket(ticket) == (None, None, None)
 
 
@@ -169,7 +169,7 @@ def test_json_answers(live_server, patron, cas_connector):
     url = f"{live_server.url}/cas/p3/serviceValidate"
     body = _get(url, params={"ticket": ticket, "service": SERVICE, "format": "JSON"}).json()
     success = body["serviceResponse"]["authenticationSuccess"]
-    assert success["user"] == identity_for(patron, cas_connector.network).pseudonym
+    assert success["user"] == identity_for(patron, cas_connector.network, cas_connector).pseudonym
     assert success["attributes"]["card_number"] == "14000123456"
     body = _get(url, params={"ticket": ticket, "service": SERVICE, "format": "json"}).json()
     assert body["serviceResponse"]["authenticationFailure"]["code"] == "INVALID_TICKET"

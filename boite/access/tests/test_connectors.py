@@ -35,14 +35,23 @@ def test_identity_attributes_and_repr():
     assert "123" not in repr(identity)
 
 
-def test_the_pseudonym_is_stable_per_network_and_opaque(patron, calvados, caen_network):
-    first = identity_for(patron, calvados)
-    assert first.pseudonym == identity_for(patron, calvados).pseudonym
-    assert first.pseudonym != identity_for(patron, caen_network).pseudonym
+def test_the_pseudonym_is_stable_per_connector_and_opaque(patron, calvados, caen_network):
+    one = Connector.objects.create(network=calvados, name="A", kind="open_link")
+    two = Connector.objects.create(network=calvados, name="B", kind="open_link")
+    first = identity_for(patron, calvados, one)
+    assert first.pseudonym == identity_for(patron, calvados, one).pseudonym
+    # Two providers cannot match their patrons: each sees another id.
+    assert first.pseudonym != identity_for(patron, calvados, two).pseudonym
+    assert identity_for(patron, caen_network, one) is None  # no patron of that network
     assert len(first.pseudonym) == 32
     assert int(first.pseudonym, 16) >= 0  # hexadecimal, nothing readable
-    assert first.pseudonym == pseudonym_for(patron.pk, "boite-numerique")
+    own = patron.patron.pseudonym
+    assert first.pseudonym == pseudonym_for(own, one.pk) != own
     assert first.card_number == "14000123456"
+    assert (first.library_code, first.library_name) == ("MEDIAT", "Médiathèque de Bayeux")
+    assert first.network == "boite-numerique"
+    assert first.expiry_date == patron.patron.expires_on
+    assert first.birth_date == patron.patron.birth_date
 
 
 @pytest.mark.parametrize("kind", ["open_link", "cas"])
@@ -119,17 +128,29 @@ def test_spent_tickets_are_purged_after_an_hour(cas_connector, patron):
     assert ServiceTicket.objects.filter(pk=fresh.pk).exists()
 
 
-def test_demo_connectors_are_valid_and_loaded_once(calvados, caen_network):
+def test_demo_connectors_are_valid_and_loaded_once(demo_access, calvados, caen_network):
     import io
 
     from boite.access import demo
+    from boite.catalog.models import Resource
 
     demo.load(io.StringIO())
-    demo.load(io.StringIO())
-    assert Connector.objects.filter(network=calvados).count() == 8
+    resources = Resource.objects.count()
+    for network in (calvados, caen_network):
+        assert Connector.objects.filter(network=network, resource__isnull=False).count() == (
+            resources
+        )
+    kinds = {c.kind for c in Connector.objects.all()}
+    assert kinds == {"signed_link", "cas", "oidc", "open_link"}
     for connector in Connector.objects.all():
         connector.full_clean()
-        assert connector.has_secret("key")
+        if connector.kind == "signed_link":
+            assert connector.has_secret("key")
+    # Each network has its own key for the same resource.
+    keys = {
+        c.secret("key") for c in Connector.objects.filter(resource__slug="mediatheque-numerique")
+    }
+    assert len(keys) == 2
 
 
 def test_oidc_connectors_are_refused_while_oidc_is_off(calvados, settings):

@@ -90,7 +90,7 @@ def test_a_real_oidc_client_logs_the_patron_in(live_server, patron, oidc_connect
         aud={"essential": True, "value": oidc_connector.oauth_application.client_id},
         nonce={"essential": True, "value": nonce},
     ).validate(id_token.claims)
-    pseudonym = identity_for(patron, oidc_connector.network).pseudonym
+    pseudonym = identity_for(patron, oidc_connector.network, oidc_connector).pseudonym
     assert id_token.claims["sub"] == pseudonym
     assert id_token.claims["card_number"] == "14000123456"
     assert id_token.claims["given_name"] == "Camille"
