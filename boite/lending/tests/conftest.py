@@ -105,3 +105,34 @@ def odl_account(db, calvados, fake_odl):
     )
     account.networks.set([calvados])
     return account
+
+
+@pytest.fixture
+def pnb_resource(db, calvados, caen_network):
+    """« Livres numériques (PNB) », open to both networks."""
+    from boite.catalog.categories import Category
+    from boite.catalog.models import Provider, Resource
+
+    provider = Provider.objects.create(name="Dilicom PNB", slug="dilicom-pnb")
+    resource = Resource.objects.create(
+        provider=provider, name="Livres numériques (PNB)", slug="pnb-livres", category=Category.BOOK
+    )
+    resource.networks.set([calvados, caen_network])
+    return resource
+
+
+@pytest.fixture
+def pnb_records(pnb_resource):
+    """A catalogue record for every EAN of the test offer files, so that imports link."""
+    import re
+
+    from boite.catalog.models import Record
+
+    eans = set()
+    for path in DATA.iterdir():
+        eans |= set(re.findall(r"97[89]\d{10}", path.read_text(encoding="utf-8")))
+    Record.objects.bulk_create(
+        Record(resource=pnb_resource, provider_id=ean, title=f"Livre {ean}", isbn=ean, kind="ebook")
+        for ean in sorted(eans)
+    )
+    return {r.isbn: r for r in Record.objects.filter(resource=pnb_resource)}

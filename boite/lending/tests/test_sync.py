@@ -122,6 +122,7 @@ def test_lendable_licences(dilicom_account):
     ]
 
 
+@pytest.mark.usefixtures("pnb_records")
 def test_offer_files_of_the_inbox_are_applied_once(dilicom_account, settings, tmp_path):
     settings.LENDING_OFFERS_INBOX = tmp_path
     inbox = tmp_path / str(dilicom_account.pk)
