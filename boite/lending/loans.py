@@ -19,10 +19,12 @@ copy. So no phantom loan and no lost copy.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -151,7 +153,30 @@ def borrow(patron, record, network, request: BorrowRequest, *, notification_url:
     return _confirm(loan, request, notification_url)
 
 
+def _locked_retry(function, *args):
+    """Run a short write transaction again when SQLite says the database is locked: its
+    busy timeout makes writers wait, but a shared-cache or snapshot conflict fails at once.
+    PostgreSQL waits on the row locks and never gets here."""
+    for attempt in range(_LOCK_RETRIES):
+        try:
+            return function(*args)
+        except OperationalError as error:
+            if connection.vendor != "sqlite" or "locked" not in str(error):
+                raise
+            if attempt == _LOCK_RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0.002, 0.02) * (1 + attempt // 10))  # noqa: S311
+    return None
+
+
+_LOCK_RETRIES = 200
+
+
 def _reserve(patron, record, network, request: BorrowRequest, now: datetime) -> Loan:
+    return _locked_retry(_reserve_once, patron, record, network, request, now)
+
+
+def _reserve_once(patron, record, network, request: BorrowRequest, now: datetime) -> Loan:
     rules = LendingRules.for_network(network)
     with transaction.atomic():
         # Lock first, read after: the licences of this title, in a fixed order.
@@ -233,9 +258,7 @@ def _confirm(loan: Loan, request: BorrowRequest, notification_url: str) -> Loan:
         raise DistributorProblem(str(error.message)) from None
     except DistributorError as error:
         # No answer, or one that cannot be read: the distributor may have made the loan.
-        Loan.objects.filter(pk=loan.pk).update(
-            state=Loan.State.UNCERTAIN, problem=error.detail[:500]
-        )
+        _locked_retry(_mark_uncertain, loan, error.detail)
         log.warning("checkout of loan %s uncertain: %s", loan.pk, error.detail)
         raise DistributorProblem(
             _(
@@ -243,10 +266,18 @@ def _confirm(loan: Loan, request: BorrowRequest, notification_url: str) -> Loan:
                 "you will not be lent the title twice."
             )
         ) from None
-    return _activate(loan, answer)
+    return _locked_retry(_activate, loan, answer)
+
+
+def _mark_uncertain(loan: Loan, detail: str) -> None:
+    Loan.objects.filter(pk=loan.pk).update(state=Loan.State.UNCERTAIN, problem=detail[:500])
 
 
 def _fail(loan: Loan, error: DistributorError) -> None:
+    _locked_retry(_fail_once, loan, error)
+
+
+def _fail_once(loan: Loan, error: DistributorError) -> None:
     with transaction.atomic():
         updated = Loan.objects.filter(pk=loan.pk, state__in=Loan.OPEN_STATES).update(
             state=Loan.State.FAILED, ended_at=timezone.now(), problem=error.detail[:500]
