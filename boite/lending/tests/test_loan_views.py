@@ -69,7 +69,7 @@ def test_no_copy_left_offers_a_hold(
     assert response.status_code == 302
     hold = Hold.objects.get(patron=patron_bayeux)
     page = client.get("/compte/prets/").content.decode()
-    assert "Position dans la file d&#x27;attente : 1" in page
+    assert "Position dans la file d'attente : 1" in page
     client.post("/compte/prets/annuler-reservation/", {"hold": hold.pk})
     hold.refresh_from_db()
     assert hold.state == Hold.State.CANCELLED
