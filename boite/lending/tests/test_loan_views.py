@@ -213,3 +213,34 @@ def test_staff_loan_pages_refusals(client, login, url, queue, admin_caen, librar
     for user in (admin_caen, librarian_caen, outsider):
         login(client, user)
         assert client.get(url).status_code == 403, user
+
+
+def test_lending_rules_in_the_back_office_are_each_networks(
+    client, login, admin_calvados, admin_caen, librarian_bayeux, outsider, calvados, caen_network
+):
+    from boite.lending.models import LendingRules
+
+    caen_rules = LendingRules.objects.create(network=caen_network, max_loans=5)
+    login(client, admin_calvados)
+    response = client.post(
+        "/admin/lending/lendingrules/add/",
+        {
+            "network": calvados.pk,
+            "max_loans": 4,
+            "max_loans_per_month": 8,
+            "max_holds": 2,
+            "hold_window_hours": 48,
+        },
+    )
+    assert response.status_code == 302
+    assert LendingRules.for_network(calvados).hold_window_hours == 48
+    assert client.get(f"/admin/lending/lendingrules/{caen_rules.pk}/change/").status_code in (
+        302,
+        404,
+    )
+    for user in (librarian_bayeux, outsider):
+        login(client, user)
+        assert client.get("/admin/lending/lendingrules/").status_code in (302, 403)
+    login(client, admin_caen)
+    page = client.get("/admin/lending/lendingrules/").content.decode()
+    assert "Caen" in page and "Boîte numérique" not in page.split("result_list")[-1]
