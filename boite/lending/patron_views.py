@@ -21,6 +21,7 @@ from boite.catalog.models import Record
 from boite.lending import loans as lending
 from boite.lending.forms import BorrowForm, ExtendForm
 from boite.lending.models import Hold, Licence, Loan
+from boite.patrons import throttle
 from boite.patrons.models import Patron
 from boite.patrons.views import patron_required
 
@@ -295,11 +296,17 @@ def _basic_patron(request: HttpRequest) -> Patron | None:
         identifier, _sep, secret = base64.b64decode(header[6:]).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
+    if throttle.is_locked(request, identifier):
+        return None
     try:
         user = authenticate(request, identifier=identifier, secret=secret)
     except Exception:  # identity source down or refusing: no feed, same as a wrong password
         return None
-    return Patron.of(user, request.network) if user is not None else None
+    if user is None:
+        throttle.record_failure(request, identifier)
+        return None
+    throttle.record_success(request, identifier)
+    return Patron.of(user, request.network)
 
 
 @never_cache

@@ -244,3 +244,22 @@ def test_lending_rules_in_the_back_office_are_each_networks(
     login(client, admin_caen)
     page = client.get("/admin/lending/lendingrules/").content.decode()
     assert "Caen" in page and "Boîte numérique" not in page.split("result_list")[-1]
+
+
+def test_the_loans_feed_locks_out_after_repeated_wrong_passwords(
+    client, patron_bayeux, settings
+):
+    from django.core.cache import cache
+
+    from conftest import PASSWORD
+
+    cache.clear()
+    for _ in range(6):
+        client.get(
+            "/opds/prets/mes-prets.json", HTTP_AUTHORIZATION=_basic(patron_bayeux.email, "nope")
+        )
+    right = client.get(
+        "/opds/prets/mes-prets.json", HTTP_AUTHORIZATION=_basic(patron_bayeux.email, PASSWORD)
+    )
+    assert right.status_code == 401
+    cache.clear()
