@@ -17,8 +17,8 @@ import os
 import tempfile
 import time
 import tracemalloc
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings

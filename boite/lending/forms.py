@@ -62,15 +62,15 @@ class BorrowForm(forms.Form):
     hint = forms.CharField(
         label=_("Passphrase hint"),
         max_length=200,
-        help_text=_("Shown by the reading app when it asks for the passphrase. Not the passphrase itself."),
+        help_text=_(
+            "Shown by the reading app when it asks for the passphrase. Not the passphrase itself."
+        ),
     )
 
     def __init__(self, *args, max_days: int = 21, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         steps = sorted({d for d in (7, 14, 21, 30, 45, 60, 90) if d < max_days} | {max_days})
-        self.fields["days"].choices = [
-            (d, _("%(days)s days") % {"days": d}) for d in steps
-        ]
+        self.fields["days"].choices = [(d, _("%(days)s days") % {"days": d}) for d in steps]
         self.fields["days"].initial = max_days
         for name in self.fields:
             if name in self.errors:

@@ -124,7 +124,10 @@ def _check_limits(patron, network, rules: LendingRules, now: datetime) -> None:
     this_month = loans.filter(created_at__gte=month_start).exclude(state=Loan.State.FAILED)
     if this_month.count() >= rules.max_loans_per_month:
         raise LendingRefusal(
-            _("You have borrowed %(count)s titles this month, the most allowed: see you next month.")
+            _(
+                "You have borrowed %(count)s titles this month, the most allowed: "
+                "see you next month."
+            )
             % {"count": rules.max_loans_per_month}
         )
 
@@ -181,7 +184,10 @@ def _reserve_once(patron, record, network, request: BorrowRequest, now: datetime
     with transaction.atomic():
         # Lock first, read after: the licences of this title, in a fixed order.
         licences = list(
-            licences_of(record, network).select_for_update().order_by("pk").select_related("account")
+            licences_of(record, network)
+            .select_for_update()
+            .order_by("pk")
+            .select_related("account")
         )
         retry = (
             Loan.objects.filter(
@@ -202,9 +208,7 @@ def _reserve_once(patron, record, network, request: BorrowRequest, now: datetime
             .exclude(patron=patron)
             .count()
         )
-        available = [
-            lic for lic in licences if lic.valid_until is None or lic.valid_until > now
-        ]
+        available = [lic for lic in licences if lic.valid_until is None or lic.valid_until > now]
         if sum(lic.copies_available for lic in available) - kept <= 0:
             raise NoCopyLeft()
         licence = pick_licence(available)

@@ -324,9 +324,7 @@ class LendingRules(models.Model):
     network = models.OneToOneField(
         Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="lending_rules"
     )
-    max_loans = models.PositiveSmallIntegerField(
-        _("simultaneous loans per patron"), default=3
-    )
+    max_loans = models.PositiveSmallIntegerField(_("simultaneous loans per patron"), default=3)
     max_loans_per_month = models.PositiveSmallIntegerField(
         _("loans per patron per calendar month"), default=6
     )
@@ -387,7 +385,9 @@ class Loan(models.Model):
     network = models.ForeignKey(
         Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="loans"
     )
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
@@ -444,7 +444,9 @@ class Hold(models.Model):
     network = models.ForeignKey(
         Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="holds"
     )
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.WAITING)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.WAITING
+    )
     created_at = models.DateTimeField(_("placed"), default=timezone.now)
     ready_at = models.DateTimeField(_("ready since"), null=True, blank=True)
     expires_at = models.DateTimeField(_("kept until"), null=True, blank=True)
@@ -480,7 +482,9 @@ class Hold(models.Model):
                 network_id=self.network_id,
                 state__in=self.OPEN_STATES,
             )
-            .filter(Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk))
+            .filter(
+                Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
+            )
             .count()
             + 1
         )

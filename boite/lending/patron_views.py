@@ -81,9 +81,7 @@ def borrow(request: HttpRequest, record_id: int) -> HttpResponse:
                 },
             )
             return redirect("lending:my_loans")
-    return render(
-        request, "lending/borrow.html", {"record": record, "form": form, "free": free}
-    )
+    return render(request, "lending/borrow.html", {"record": record, "form": form, "free": free})
 
 
 @patron_required
@@ -153,7 +151,9 @@ def return_loan(request: HttpRequest) -> HttpResponse:
     except lending.LendingRefusal as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, _("« %(title)s » is returned. Thank you!") % {"title": _title(loan)})
+        messages.success(
+            request, _("« %(title)s » is returned. Thank you!") % {"title": _title(loan)}
+        )
     return redirect("lending:my_loans")
 
 
@@ -384,5 +384,3 @@ def availability(record: Record, network, patron: Patron | None) -> dict | None:
             ).first(),
         }
     return {"free": free, "waiting": waiting, "mine": mine, "record": record, "patron": patron}
-
-

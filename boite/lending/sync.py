@@ -216,7 +216,9 @@ def link_records(licences: list[Licence], run: SyncRun | None = None) -> int:
 
 def link_unmatched(account: DistributorAccount) -> int:
     """Licences a later harvest can now match (run at each sync, without problems)."""
-    pending = list(account.licences.filter(record__isnull=True).exclude(state=Licence.State.WITHDRAWN))
+    pending = list(
+        account.licences.filter(record__isnull=True).exclude(state=Licence.State.WITHDRAWN)
+    )
     return link_records(pending)
 
 

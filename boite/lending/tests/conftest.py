@@ -162,8 +162,12 @@ def make_licence(dilicom_account, fake_dilicom, calvados, caen_network):
 
     def _make(record, key="OL-1", *, concurrency=1, loans=30, days=60, valid_days=365, **extra):
         fake_dilicom.add_licence(
-            key, loans_total=loans, concurrency=concurrency, loan_max_days=days,
-            expires=timezone.now() + timedelta(days=valid_days), **extra
+            key,
+            loans_total=loans,
+            concurrency=concurrency,
+            loan_max_days=days,
+            expires=timezone.now() + timedelta(days=valid_days),
+            **extra,
         )
         licence = Licence.objects.create(
             account=dilicom_account,

@@ -13,8 +13,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_borrow_see_the_end_date_return_early_and_the_next_patron_is_told(
-    page, browser, live_server, browser_login, patron_bayeux, bayeux_library, pnb_record,
-    make_licence, fake_dilicom,
+    page,
+    browser,
+    live_server,
+    browser_login,
+    patron_bayeux,
+    bayeux_library,
+    pnb_record,
+    make_licence,
+    fake_dilicom,
 ):
     make_licence(pnb_record, concurrency=1, days=30)
     browser_login(patron_bayeux.user)

@@ -30,9 +30,9 @@ def demo(db):
 def test_every_demo_pnb_record_has_a_licence_and_can_be_borrowed(demo):
     records = Record.objects.filter(resource__slug__in=PNB_RESOURCES)
     assert records.count() >= 10
-    assert set(Licence.objects.filter(record__isnull=False).values_list("record", flat=True)) >= set(
-        records.values_list("pk", flat=True)
-    )
+    assert set(
+        Licence.objects.filter(record__isnull=False).values_list("record", flat=True)
+    ) >= set(records.values_list("pk", flat=True))
     patron = Patron.objects.filter(
         network__slug="boite-numerique", state=Patron.State.ACTIVE, user__isnull=False
     ).first()

@@ -58,9 +58,7 @@ def test_no_copy_left_offers_a_hold(
     client, login, patron_bayeux, pnb_record, licence, bayeux_library
 ):
     other = make_patron(bayeux_library, email="other@example.org", card_number="B5")
-    lending.borrow(
-        other, pnb_record, other.network, lending.BorrowRequest(14, PASS, "indice")
-    )
+    lending.borrow(other, pnb_record, other.network, lending.BorrowRequest(14, PASS, "indice"))
     login(client, patron_bayeux.user)
     response = client.post(f"/prets/emprunter/{pnb_record.pk}/", _borrow_form())
     assert response.status_code == 409
@@ -106,7 +104,9 @@ def test_a_patron_cannot_act_on_anothers_loan(
     assert loan.state == Loan.State.ACTIVE
 
 
-def test_patron_pages_send_others_to_the_login(client, login, librarian_bayeux, pnb_record, licence):
+def test_patron_pages_send_others_to_the_login(
+    client, login, librarian_bayeux, pnb_record, licence
+):
     for url in ("/compte/prets/", f"/prets/emprunter/{pnb_record.pk}/"):
         assert "connexion" in client.get(url)["Location"]
     login(client, librarian_bayeux)
@@ -246,9 +246,7 @@ def test_lending_rules_in_the_back_office_are_each_networks(
     assert "Caen" in page and "Boîte numérique" not in page.split("result_list")[-1]
 
 
-def test_the_loans_feed_locks_out_after_repeated_wrong_passwords(
-    client, patron_bayeux, settings
-):
+def test_the_loans_feed_locks_out_after_repeated_wrong_passwords(client, patron_bayeux, settings):
     from django.core.cache import cache
 
     from conftest import PASSWORD

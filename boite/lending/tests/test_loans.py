@@ -174,7 +174,9 @@ def test_the_queue_position_the_email_the_window_and_the_next_turn(
     assert Event.objects.filter(kind="hold_filled").count() == 2
 
 
-def test_the_window_is_set_per_network(patron_bayeux, pnb_record, licence, calvados, bayeux_library):
+def test_the_window_is_set_per_network(
+    patron_bayeux, pnb_record, licence, calvados, bayeux_library
+):
     LendingRules.objects.create(network=calvados, hold_window_hours=24)
     loan = _borrow(patron_bayeux, pnb_record)
     other = make_patron(bayeux_library, email="o@example.org", card_number="B9")
@@ -254,7 +256,7 @@ def test_the_last_copy_requested_by_100_patrons_at_once_is_lent_once(
                     connection.close()
         except lending.NoCopyLeft as refusal:
             refused.append(refusal.message)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()
@@ -301,9 +303,7 @@ def test_a_failing_distributor_leaves_no_phantom_loan_and_no_lost_copy(
     assert not Event.objects.filter(kind="loan").exists()
 
 
-def test_a_retry_after_no_answer_is_the_same_loan(
-    patron_bayeux, pnb_record, licence, fake_dilicom
-):
+def test_a_retry_after_no_answer_is_the_same_loan(patron_bayeux, pnb_record, licence, fake_dilicom):
     fake_dilicom.mode = "fail"
     with pytest.raises(lending.DistributorProblem):
         _borrow(patron_bayeux, pnb_record)
@@ -324,9 +324,7 @@ def test_a_loan_made_but_whose_answer_was_lost_is_returned_by_the_sync(
     fake_dilicom.mode = "ok"
     # the distributor had made it after all
     fake = fake_dilicom.licences["OL-1"]
-    fake_dilicom._new_loan(
-        fake, str(loan.uuid), loan.ends_at, patron="x", passphrase="y", hint="z"
-    )
+    fake_dilicom._new_loan(fake, str(loan.uuid), loan.ends_at, patron="x", passphrase="y", hint="z")
     assert fake.in_use == 1
     lending.settle_uncertain_loans(now=timezone.now() + timedelta(minutes=5))
     loan.refresh_from_db()
