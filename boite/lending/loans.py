@@ -148,11 +148,13 @@ class BorrowRequest:
     hint: str
 
 
-def borrow(patron, record, network, request: BorrowRequest, *, notification_url: str = "") -> Loan:
-    """Make a loan or raise LendingRefusal (NoCopyLeft when every copy is out)."""
+def borrow(patron, record, network, request: BorrowRequest, *, portal_url: str = "") -> Loan:
+    """Make a loan or raise LendingRefusal (NoCopyLeft when every copy is out).
+    `portal_url` (scheme and host) makes the notification URL given to ODL distributors."""
     now = timezone.now()
     _check_patron(patron, now)
     loan = _reserve(patron, record, network, request, now)
+    notification_url = portal_url + loan.licence.account.notification_path() if portal_url else ""
     return _confirm(loan, request, notification_url)
 
 

@@ -36,10 +36,6 @@ def _get_record_for_network(request: HttpRequest, record_id: int) -> Record:
     return record
 
 
-def _notification_url(request: HttpRequest, licence: Licence) -> str:
-    return request.build_absolute_uri(licence.account.notification_path())
-
-
 @never_cache
 @patron_required
 @require_http_methods(["GET", "POST"])
@@ -52,15 +48,12 @@ def borrow(request: HttpRequest, record_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            account_licence = licences[0] if licences else None
             loan = lending.borrow(
                 request.patron,
                 record,
                 request.network,
                 lending.BorrowRequest(data["days"], data["passphrase"], data["hint"]),
-                notification_url=_notification_url(request, account_licence)
-                if account_licence
-                else "",
+                portal_url=f"{request.scheme}://{request.get_host()}",
             )
         except lending.NoCopyLeft as refusal:
             return render(

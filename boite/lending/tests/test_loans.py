@@ -355,3 +355,34 @@ def test_an_odl_notification_ends_the_loan(
     )
     loan.refresh_from_db()
     assert applied and loan.state == Loan.State.REVOKED
+
+
+def test_an_odl_loan_is_made_returned_by_notification_and_frees_the_copy(
+    patron_bayeux, pnb_record, odl_account, fake_odl, calvados, client
+):
+    fake_odl.add_licence("odl-1", loans_total=10, concurrency=1)
+    licence = Licence.objects.create(
+        account=odl_account,
+        distributor_key="odl-1",
+        ean=pnb_record.isbn,
+        record=pnb_record,
+        loans_total=10,
+        loans_left=10,
+        concurrent_max=1,
+        loan_max_days=60,
+        info_url=fake_odl.info_url("odl-1"),
+        checkout_url=fake_odl.checkout_url("odl-1"),
+    )
+    licence.networks.set([calvados])
+    loan = lending.borrow(
+        patron_bayeux, pnb_record, calvados, REQUEST, portal_url="http://localhost"
+    )
+    assert loan.state == Loan.State.ACTIVE and loan.status_url
+    fake_loan = fake_odl.loan(str(loan.uuid))
+    assert fake_loan.notification_url == "http://localhost" + odl_account.notification_path()
+    body = fake_odl.revoke(str(loan.uuid))
+    response = client.post(odl_account.notification_path(), body, content_type="application/json")
+    assert response.status_code == 204
+    loan.refresh_from_db()
+    licence.refresh_from_db()
+    assert loan.state == Loan.State.REVOKED and licence.concurrent_in_use == 0
