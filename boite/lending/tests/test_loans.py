@@ -386,3 +386,18 @@ def test_an_odl_loan_is_made_returned_by_notification_and_frees_the_copy(
     loan.refresh_from_db()
     licence.refresh_from_db()
     assert loan.state == Loan.State.REVOKED and licence.concurrent_in_use == 0
+
+
+def test_erasing_a_patron_forgets_hints_and_ends_holds(
+    patron_bayeux, pnb_record, licence, bayeux_library, calvados
+):
+    from boite.patrons import services
+
+    other = make_patron(bayeux_library, email="gone@example.org", card_number="B11")
+    _borrow(other, pnb_record)
+    hold = lending.place_hold(patron_bayeux, pnb_record, calvados)
+    services.erase(other)
+    services.erase(patron_bayeux)
+    hold.refresh_from_db()
+    assert hold.state == Hold.State.CANCELLED
+    assert not Loan.objects.exclude(hint="").exists()
