@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from boite.lending.models import DistributorAccount, Licence, SyncRun
+from boite.lending.models import DistributorAccount, LendingRules, Licence, SyncRun
 from boite.networks.models import Network
 from boite.networks.scoped_admin import Kind, ScopedModelAdmin
 
@@ -112,3 +112,12 @@ class SyncRunAdmin(_NetworkScoped):
     change_roles = add_roles = delete_roles = frozenset()
     list_display = ["started_at", "account", "kind", "outcome", "seen", "problem_count"]
     list_filter = ["kind", "outcome", "account"]
+
+
+@admin.register(LendingRules)
+class LendingRulesAdmin(ScopedModelAdmin):
+    """Each network administrator sets the limits of their own network."""
+
+    scope_library = None
+    scope_network = "network"
+    list_display = ["network", "max_loans", "max_loans_per_month", "max_holds", "hold_window_hours"]

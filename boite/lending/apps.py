@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LendingConfig(AppConfig):
     name = "boite.lending"
     verbose_name = _("PNB lending")
+
+    def ready(self) -> None:
+        from boite.lending import signals  # noqa: F401 - connects the receivers

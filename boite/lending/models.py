@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 from django.db import models
@@ -18,6 +19,7 @@ from boite.lending.distributors.base import (
     LicenceRef,
     LicenceState,
     LicenceStatus,
+    LoanRef,
 )
 from boite.networks.models import Network
 
@@ -107,10 +109,8 @@ class Licence(models.Model):
     """A licence bought through PNB: a number of loans, of simultaneous loans, a maximum loan
     length and a validity period, as the distributor counts them after the last sync.
 
-    TODO(next wave, catalogue): add `record = ForeignKey("catalog.Record")`, filled from
-    `ean` when the catalogue knows the title; until then the EAN and the offer's title say
-    which book this is. The loans wave adds Loan and Hold with a FK to Licence and uses
-    `Licence.objects.lendable()` and `Licence.ref()` to call the distributor.
+    `record` is the catalogue's title with the same EAN / ISBN (see `sync.link_records`);
+    loans pick among the lendable licences of a record (`loans.pick_licence`).
     """
 
     class Format(models.TextChoices):
@@ -157,6 +157,15 @@ class Licence(models.Model):
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE)
+    record = models.ForeignKey(
+        "catalog.Record",
+        verbose_name=_("catalogue record"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="licences",
+        help_text=_("Found by EAN / ISBN at each import of offers."),
+    )
     info_url = models.URLField(_("License Info Document"), max_length=1000, blank=True)
     checkout_url = models.CharField(_("checkout link"), max_length=1000, blank=True)
     price = models.DecimalField(
@@ -307,3 +316,175 @@ class SyncRun(models.Model):
     @property
     def duration(self) -> timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class LendingRules(models.Model):
+    """A network's lending limits. Absent: the defaults below (`for_network`)."""
+
+    network = models.OneToOneField(
+        Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="lending_rules"
+    )
+    max_loans = models.PositiveSmallIntegerField(_("simultaneous loans per patron"), default=3)
+    max_loans_per_month = models.PositiveSmallIntegerField(
+        _("loans per patron per calendar month"), default=6
+    )
+    max_holds = models.PositiveSmallIntegerField(_("holds per patron"), default=3)
+    hold_window_hours = models.PositiveSmallIntegerField(
+        _("reservation window (hours)"),
+        default=72,
+        help_text=_("How long a patron whose turn has come may borrow before the next one's turn."),
+    )
+
+    class Meta:
+        verbose_name = _("lending rules")
+        verbose_name_plural = _("lending rules")
+
+    def __str__(self) -> str:
+        return str(self.network)
+
+    @classmethod
+    def for_network(cls, network: Network) -> LendingRules:
+        rules = cls.objects.filter(network=network).first()
+        return rules or cls(network=network)
+
+
+class Loan(models.Model):
+    """A patron's loan of one licence's copy.
+
+    A loan is written (PENDING, the copy reserved on the licence) before the distributor is
+    called, outside the lock; its `uuid` is the id sent to the distributor, so that calling
+    again with the same loan never makes two. UNCERTAIN: the distributor did not answer —
+    the copy stays reserved until a retry or the sync settles it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("being made")
+        UNCERTAIN = "uncertain", _("awaiting the distributor")
+        ACTIVE = "active", _("in progress")
+        RETURNED = "returned", _("returned")
+        EXPIRED = "expired", _("ended")
+        REVOKED = "revoked", _("ended by the distributor")
+        FAILED = "failed", _("not made")
+
+    OPEN_STATES = (State.PENDING, State.UNCERTAIN, State.ACTIVE)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    licence = models.ForeignKey(
+        Licence, verbose_name=_("licence"), on_delete=models.PROTECT, related_name="loans"
+    )
+    record = models.ForeignKey(
+        "catalog.Record",
+        verbose_name=_("record"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="loans",
+    )
+    patron = models.ForeignKey(
+        "patrons.Patron", verbose_name=_("patron"), on_delete=models.CASCADE, related_name="loans"
+    )
+    network = models.ForeignKey(
+        Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="loans"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended on"), null=True, blank=True)
+    hint = models.CharField(_("passphrase hint"), max_length=200, blank=True)
+    download_url = models.URLField(_("download link"), max_length=1000, blank=True)
+    status_url = models.URLField(_("status link"), max_length=1000, blank=True)
+    can_renew = models.BooleanField(_("may be extended"), default=False)
+    problem = models.CharField(_("problem"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["patron", "state"]),
+            models.Index(fields=["state", "ends_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence} — {self.get_state_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    def ref(self) -> LoanRef:
+        return LoanRef(str(self.uuid), self.licence.ref(), status_url=self.status_url)
+
+    def latest_end(self) -> datetime:
+        """The latest end an extension may ask for: the licence's maximum from the start."""
+        return (self.started_at or self.created_at) + timedelta(days=self.licence.loan_max_days)
+
+
+class Hold(models.Model):
+    """A patron's place in the queue of a title. READY: their turn has come, a copy is kept
+    for them until `expires_at`."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        READY = "ready", _("ready to borrow")
+        FULFILLED = "fulfilled", _("borrowed")
+        CANCELLED = "cancelled", _("cancelled")
+        EXPIRED = "expired", _("not borrowed in time")
+
+    OPEN_STATES = (State.WAITING, State.READY)
+
+    record = models.ForeignKey(
+        "catalog.Record", verbose_name=_("record"), on_delete=models.CASCADE, related_name="holds"
+    )
+    patron = models.ForeignKey(
+        "patrons.Patron", verbose_name=_("patron"), on_delete=models.CASCADE, related_name="holds"
+    )
+    network = models.ForeignKey(
+        Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="holds"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.WAITING
+    )
+    created_at = models.DateTimeField(_("placed"), default=timezone.now)
+    ready_at = models.DateTimeField(_("ready since"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("kept until"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "patron"],
+                condition=Q(state__in=["waiting", "ready"]),
+                name="one_open_hold_per_patron_and_title",
+            )
+        ]
+        indexes = [models.Index(fields=["record", "network", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.record} — {self.get_state_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    def position(self) -> int:
+        """1 for the first in the queue of this title in this network."""
+        if self.state == self.State.READY:
+            return 1
+        return (
+            Hold.objects.filter(
+                record_id=self.record_id,
+                network_id=self.network_id,
+                state__in=self.OPEN_STATES,
+            )
+            .filter(
+                Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
+            )
+            .count()
+            + 1
+        )

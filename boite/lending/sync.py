@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,6 +154,72 @@ def _apply_batch(
     )
     Licence.objects.bulk_update(changed, _TERM_FIELDS)
     run.created += len(new)
+    link_records([lic for lic in new + changed if lic.state != Licence.State.WITHDRAWN], run)
+
+
+def _isbn10(ean: str) -> str:
+    """The ISBN-10 form of a 978 EAN (older catalogue records carry it)."""
+    if len(ean) != 13 or not ean.startswith("978"):
+        return ""
+    core = ean[3:12]
+    check = sum((10 - i) * int(d) for i, d in enumerate(core)) % 11
+    return core + ("X" if (11 - check) % 11 == 10 else str((11 - check) % 11))
+
+
+def link_records(licences: list[Licence], run: SyncRun | None = None) -> int:
+    """Attach each licence to the catalogue record with its EAN (the record's ISBN / EAN, or
+    an `ean` / `isbn` identifier, ISBN-10 accepted). A licence whose EAN the catalogue does
+    not know is recorded as a problem for the librarians and keeps no record: it cannot be
+    borrowed until a harvest brings the title. Returns how many were linked."""
+    from boite.catalog.models import Record
+
+    if not licences:
+        return 0
+    wanted: dict[str, str] = {}
+    for licence in licences:
+        wanted[licence.ean] = licence.ean
+        if short := _isbn10(licence.ean):
+            wanted[short] = licence.ean
+    found: dict[str, int] = {}
+    records = (
+        Record.objects.filter(withdrawn=False)
+        .filter(
+            Q(isbn__in=list(wanted))
+            | Q(identifiers__ean__in=list(wanted))
+            | Q(identifiers__isbn__in=list(wanted))
+        )
+        .order_by("pk")
+        .values_list("pk", "isbn", "identifiers")
+    )
+    for pk, isbn, identifiers in records:
+        identifiers = identifiers if isinstance(identifiers, dict) else {}
+        for value in (isbn, identifiers.get("ean"), identifiers.get("isbn")):
+            if isinstance(value, str) and value in wanted:
+                found.setdefault(wanted[value], pk)
+    changed, linked = [], 0
+    for licence in licences:
+        record_id = found.get(licence.ean)
+        if record_id is None:
+            if run is not None:
+                run.problem(
+                    licence.ean,
+                    _("No catalogue record has this EAN: the licence cannot be borrowed yet."),
+                )
+            continue
+        linked += 1
+        if licence.record_id != record_id:
+            licence.record_id = record_id
+            changed.append(licence)
+    Licence.objects.bulk_update(changed, ["record"])
+    return linked
+
+
+def link_unmatched(account: DistributorAccount) -> int:
+    """Licences a later harvest can now match (run at each sync, without problems)."""
+    pending = list(
+        account.licences.filter(record__isnull=True).exclude(state=Licence.State.WITHDRAWN)
+    )
+    return link_records(pending)
 
 
 def _take_terms(licence: Licence, offer: Offer) -> bool:
@@ -284,10 +351,20 @@ def expire_licences(account: DistributorAccount, now: datetime) -> int:
 def handle_notification(account: DistributorAccount, answer: LoanAnswer) -> bool:
     """A loan change pushed by the distributor. True when it was applied.
 
-    This wave has no loans yet: every notification is about a loan the portal does not
-    know, which is recorded for the librarians and changes nothing. The loans wave looks
-    the loan up by `answer.loan_id` here and updates it.
+    A notification about a loan the portal does not know is recorded for the librarians
+    and changes nothing.
     """
+    from boite.lending.loans import apply_answer
+    from boite.lending.models import Loan
+
+    loan = (
+        Loan.objects.filter(licence__account=account, uuid=_uuid_or_none(answer.loan_id))
+        .select_related("record", "licence")
+        .first()
+    )
+    if loan is not None:
+        apply_answer(loan, answer)
+        return True
     run = SyncRun.objects.create(
         account=account, kind=SyncRun.Kind.NOTIFICATION, source=f"loan {answer.loan_id}"[:500]
     )
@@ -298,8 +375,24 @@ def handle_notification(account: DistributorAccount, answer: LoanAnswer) -> bool
     return False
 
 
+def _uuid_or_none(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def sync_account(account: DistributorAccount, *, progress: Progress | None = None) -> list[SyncRun]:
+    """Offer files, then loans (finished ones end, unconfirmed ones are settled, records
+    found for new titles), then the distributor's counters, which have the last word."""
+    from boite.lending import loans
+
     runs = apply_inbox(account)
+    link_unmatched(account)
+    loans.end_finished_loans(account)
+    loans.settle_uncertain_loans(account)
     runs.append(refresh_counters(account, progress=progress))
     return runs
 

@@ -22,3 +22,12 @@ def sync_account_now(account_id: int) -> None:
     account = DistributorAccount.objects.filter(pk=account_id, is_active=True).first()
     if account is not None:
         sync.sync_account(account)
+
+
+@db_periodic_task(crontab(minute="*/15"))
+@lock_task("lending-holds")
+def expire_ready_holds_periodically() -> None:
+    """Holds whose reservation window has passed: the next patron's turn."""
+    from boite.lending.loans import expire_ready_holds
+
+    expire_ready_holds()

@@ -63,6 +63,12 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
     "lending:sync_now": lambda: {
         "account_id": _first("lending.DistributorAccount", networks__slug="boite-numerique")()["pk"]
     },
+    "lending:borrow": _first(
+        "lending.Licence", "record_id", record__isnull=False, networks__slug="boite-numerique"
+    ),
+    "lending:hold": _first(
+        "lending.Licence", "record_id", record__isnull=False, networks__slug="boite-numerique"
+    ),
     "stats:export": lambda: {"key": "membership", "fmt": "csv"},
     "patrons:confirm": lambda: {"token": "lien-perime"},
     "patrons:password_reset_confirm": lambda: {"uidb64": "MQ", "token": "lien-perime"},
@@ -153,6 +159,8 @@ NOT_PAGES: dict[str, str] = {
     "access:cas_service_validate": "CAS ticket validation (XML/JSON), tested with python-cas",
     "access:cas_p3_service_validate": "CAS ticket validation (XML/JSON), tested with python-cas",
     "lending:notification": "distributor notification (machine to machine, secret token)",
+    "lending:opds_collection": "OPDS 2.0 JSON feed for reading apps (tested in boite/lending)",
+    "lending:opds_loans": "OPDS 2.0 JSON feed, HTTP Basic (tested in boite/lending)",
     "pro:private_feed_rss": "feed opened by its secret token alone (tested in boite/pro/tests)",
     "pro:private_feed_atom": "feed opened by its secret token alone (tested in boite/pro/tests)",
 }

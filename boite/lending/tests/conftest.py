@@ -105,3 +105,83 @@ def odl_account(db, calvados, fake_odl):
     )
     account.networks.set([calvados])
     return account
+
+
+@pytest.fixture
+def pnb_resource(db, calvados, caen_network):
+    """« Livres numériques (PNB) », open to both networks."""
+    from boite.catalog.categories import Category
+    from boite.catalog.models import Provider, Resource
+
+    provider = Provider.objects.create(name="Dilicom PNB", slug="dilicom-pnb")
+    resource = Resource.objects.create(
+        provider=provider, name="Livres numériques (PNB)", slug="pnb-livres", category=Category.BOOK
+    )
+    resource.networks.set([calvados, caen_network])
+    return resource
+
+
+@pytest.fixture
+def pnb_records(pnb_resource):
+    """A catalogue record for every EAN of the test offer files, so that imports link."""
+    import re
+
+    from boite.catalog.models import Record
+
+    eans = set()
+    for path in DATA.iterdir():
+        eans |= set(re.findall(r"97[89]\d{10}", path.read_text(encoding="utf-8")))
+    Record.objects.bulk_create(
+        Record(resource=pnb_resource, provider_id=ean, title=f"Livre {ean}", isbn=ean, kind="ebook")
+        for ean in sorted(eans)
+    )
+    return {r.isbn: r for r in Record.objects.filter(resource=pnb_resource)}
+
+
+@pytest.fixture
+def pnb_record(pnb_resource):
+    from boite.catalog.models import Record
+
+    return Record.objects.create(
+        resource=pnb_resource,
+        provider_id="9782070368228",
+        title="L'Étranger",
+        isbn="9782070368228",
+        kind="ebook",
+    )
+
+
+@pytest.fixture
+def make_licence(dilicom_account, fake_dilicom, calvados, caen_network):
+    """A licence of the fake Dilicom on a record, known to both the portal and the fake."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from boite.lending.models import Licence
+
+    def _make(record, key="OL-1", *, concurrency=1, loans=30, days=60, valid_days=365, **extra):
+        fake_dilicom.add_licence(
+            key,
+            loans_total=loans,
+            concurrency=concurrency,
+            loan_max_days=days,
+            expires=timezone.now() + timedelta(days=valid_days),
+            **extra,
+        )
+        licence = Licence.objects.create(
+            account=dilicom_account,
+            distributor_key=key,
+            ean=record.isbn,
+            title=record.title,
+            record=record,
+            loans_total=loans,
+            loans_left=loans,
+            concurrent_max=concurrency,
+            loan_max_days=days,
+            valid_until=timezone.now() + timedelta(days=valid_days),
+        )
+        licence.networks.set([calvados, caen_network])
+        return licence
+
+    return _make

@@ -470,3 +470,16 @@ class FakeODL(FakeDistributor):
             loan = self.loan(loan_id)
             loan.state = "revoked"
             return json.dumps(self.status_document(loan)).encode()
+
+
+def mirror(fake: FakeDistributor, licences) -> None:
+    """Give the fake the portal's licences (the demo's), with the same terms."""
+    for licence in licences:
+        fake.add_licence(
+            licence.distributor_key,
+            loans_total=licence.loans_total or 1000,
+            loans_left=licence.loans_left if licence.loans_left is not None else 1000,
+            concurrency=licence.concurrent_max,
+            loan_max_days=licence.loan_max_days,
+            expires=licence.valid_until,
+        )

@@ -171,6 +171,7 @@ def test_odl_reader_never_fails_otherwise_on_any_json(publication):
 # -- applying offers to the licences ---------------------------------------------------------
 
 
+@pytest.mark.usefixtures("pnb_records")
 def test_a_full_file_creates_the_licences_for_both_networks(
     dilicom_account, calvados, caen_network
 ):
@@ -186,6 +187,7 @@ def test_a_full_file_creates_the_licences_for_both_networks(
     assert (again.created, again.updated, Licence.objects.count()) == (0, 0, 6)
 
 
+@pytest.mark.usefixtures("pnb_records")
 def test_a_delta_file_updates_adds_and_withdraws(dilicom_account):
     import_offers(dilicom_account, str(DATA / "pnb_offers_full.xml"), full=True)
     run = import_offers(dilicom_account, str(DATA / "pnb_offers_delta.xml"), full=False)
@@ -226,6 +228,7 @@ def test_an_empty_full_file_withdraws_nothing(dilicom_account):
     assert not Licence.objects.filter(state="withdrawn").exists()
 
 
+@pytest.mark.usefixtures("pnb_records")
 def test_bad_products_are_recorded_and_the_good_ones_imported(dilicom_account):
     run = import_offers(dilicom_account, str(DATA / "pnb_offers_with_problems.xml"), full=False)
     assert run.outcome == SyncRun.Outcome.PARTIAL
@@ -236,6 +239,7 @@ def test_bad_products_are_recorded_and_the_good_ones_imported(dilicom_account):
     }
 
 
+@pytest.mark.usefixtures("pnb_records")
 def test_an_odl_feed_file_is_imported(odl_account):
     run = import_offers(odl_account, str(DATA / "odl_feed_page1.json"), full=False)
     assert (run.outcome, run.created) == (SyncRun.Outcome.SUCCESS, 3)

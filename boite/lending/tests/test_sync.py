@@ -122,6 +122,7 @@ def test_lendable_licences(dilicom_account):
     ]
 
 
+@pytest.mark.usefixtures("pnb_records")
 def test_offer_files_of_the_inbox_are_applied_once(dilicom_account, settings, tmp_path):
     settings.LENDING_OFFERS_INBOX = tmp_path
     inbox = tmp_path / str(dilicom_account.pk)
@@ -192,6 +193,6 @@ def test_the_demo_loads_licences_for_both_networks(calvados, caen_network):
 
     out = StringIO()
     demo.load(out)
-    assert "6 created" in out.getvalue()
+    assert "PNB offer file: 6 licences" in out.getvalue()
     assert Licence.objects.for_network(caen_network).count() == 6
     assert Licence.objects.for_network(calvados).count() == 6
