@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from boite.networks.models import Library, Network
 from boite.stats.counter import ParsedReport, Row, import_report
-from boite.stats.events import age_band, patron_pseudonym
+from boite.stats.events import age_band
 from boite.stats.models import AgeBand, Event, EventKind, ProviderAccount
 from boite.stats.rollup import month_start, next_month, rollup
 
@@ -44,7 +44,7 @@ def load(stdout) -> None:
     for library in libraries:
         for _ in range(rng.randint(*PATRONS_PER_LIBRARY)):
             patron_number += 1
-            pseudonym = patron_pseudonym(f"demo-{patron_number}")
+            pseudonym = f"{rng.getrandbits(128):032x}"
             born = today - timedelta(days=rng.randint(5 * 365, 85 * 365))
             band = age_band(born)
             joined = first_day + timedelta(days=rng.randint(0, 360))

@@ -14,8 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 class EventKind(models.TextChoices):
     REGISTRATION = "registration", _("registration")
+    CONFIRMATION = "email_confirmed", _("e-mail confirmation")
     VALIDATION = "validation", _("validation")
     RENEWAL = "renewal", _("renewal")
+    SUSPENSION = "suspension", _("suspension")
     EXPIRY = "expiry", _("expiry")
     ACCESS_GRANTED = "access_granted", _("access granted")
     ACCESS_REFUSED = "access_refused", _("access refused")

@@ -5,9 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from boite.stats.events import EventKind, patron_pseudonym, record_event
+from boite.stats.events import EventKind, record_event
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+def pseudo(number: int) -> str:
+    """A pseudonym of the shape of `Patron.pseudonym` (32 hex characters)."""
+    return f"{number:032x}"
 
 
 def at(day: str, hour: int = 12) -> datetime:
@@ -22,7 +27,7 @@ def some_events(bayeux_library, lisieux_library, caen_library, communes):
         return record_event(
             kind,
             occurred_at=at(day),
-            patron=patron_pseudonym(patron),
+            patron=pseudo(patron),
             network=library.network,
             library=library,
             commune=library.authority,
