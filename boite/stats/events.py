@@ -94,4 +94,3 @@ def record_event(kind: str, **fields) -> Event:
     return Event.objects.create(
         kind=kind, occurred_at=occurred_at, day=timezone.localdate(occurred_at), **fields
     )
-

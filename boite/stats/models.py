@@ -195,6 +195,35 @@ class MonthlyUnique(models.Model):
         return f"{self.month:%Y-%m} {self.level} {self.patrons}"
 
 
+class YearlyUnique(models.Model):
+    """Distinct patrons of a calendar year per network, and per resource of a network,
+    counted from the year's events each time the roll-up touches the year: what the
+    yearly report and the cost per unique user read (a sum of monthly uniques would
+    count a patron once per month).
+
+    `kind` is an event kind, `use` (opened or borrowed: ACCESS_GRANTED or LOAN) or
+    empty (any event: active patrons); `resource` empty means the whole network.
+    """
+
+    USE = "use"
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    network = models.ForeignKey(
+        "networks.Network", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resource = models.CharField(_("resource"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, blank=True)
+    patrons = models.PositiveIntegerField(_("unique patrons"))
+
+    class Meta:
+        verbose_name = _("yearly unique patrons")
+        verbose_name_plural = _("yearly unique patrons")
+        indexes = [models.Index(fields=["year", "network"], name="stats_yearly_year_network")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.resource or '*'} {self.kind or '*'} {self.patrons}"
+
+
 class RollupRun(models.Model):
     """A trace of each roll-up: what it covered, and its error if it failed."""
 

@@ -70,9 +70,9 @@ def test_every_step_writes_one_event(bayeux_library, lisieux_library, librarian_
         EventKind.EXPIRY: 1,
     }
     assert Event.objects.get(kind=EventKind.EXPIRY).patron == old.pseudonym
-    assert set(Event.objects.filter(kind=EventKind.SUSPENSION).values_list("age_band", flat=True)) == {
-        "65+"
-    }
+    assert set(
+        Event.objects.filter(kind=EventKind.SUSPENSION).values_list("age_band", flat=True)
+    ) == {"65+"}
     assert Event.objects.get(kind=EventKind.REGISTRATION, library=lisieux_library).age_band == ""
 
     # The roll-ups agree with the patrons' own history.
