@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from boite.lib.text import fold
 from boite.networks.access import StaffAccess
 from boite.networks.models import Authority, Library, Network
 from boite.stats.models import (
@@ -27,6 +28,7 @@ from boite.stats.models import (
     EventKind,
     MonthlyCount,
     MonthlyUnique,
+    ProviderAccount,
     RollupRun,
 )
 from boite.stats.rollup import next_month
@@ -153,9 +155,11 @@ def access_by_resource(scope: Scope) -> Table:
         .order_by()
         .annotate(n=Sum("count"))
     )
+    names = resource_names()
     grid: dict[str, dict[date, int]] = defaultdict(dict)
     for c in counts:
-        grid[c["resource"] or _("unknown")][c["month"]] = c["n"]
+        name = names.get(c["resource"], c["resource"]) or _("unknown")
+        grid[name][c["month"]] = grid[name].get(c["month"], 0) + c["n"]
     months = scope.months()
     rows = sorted(
         ([name] + [grid[name].get(m, 0) for m in months] + [sum(grid[name].values())])
@@ -299,46 +303,99 @@ def counter_by_month(scope: Scope) -> Table:
     )
 
 
+def resource_names() -> dict[str, str]:
+    """Names of the catalogue's resources by short name (the `resource` of the events)."""
+    from boite.catalog.models import Resource
+
+    return dict(Resource.objects.values_list("slug", "name"))
+
+
+def _resources_of(account: ProviderAccount, resources: list) -> list:
+    """The catalogue resources whose use an account's reports describe: those of its
+    catalogue provider open to its network, or the one resource named like its key."""
+    if account.catalog_provider_id:
+        return [
+            r
+            for r in resources
+            if r.provider_id == account.catalog_provider_id and account.network_id in r.network_ids
+        ]
+    return [r for r in resources if r.slug == account.provider]
+
+
 def provider_beside_portal(scope: Scope) -> Table:
-    counter = (
-        _counter(scope)
-        .filter(metric__in=["Total_Item_Requests", "Unique_Item_Requests"])
-        .values("report__provider", "metric")
-        .order_by()
-        .annotate(n=Sum("count"))
-    )
-    grid: dict[str, dict[str, int]] = defaultdict(dict)
-    for c in counter:
-        grid[c["report__provider"]][c["metric"]] = c["n"]
+    """Per resource, the provider's COUNTER requests beside the portal's own openings.
+
+    A provider with one resource has all its figures on it; a provider with several has
+    each figure on the resource whose name (or short name) its platform or item bears,
+    and the rest on a line « other titles » of the provider."""
+    from boite.catalog.models import Resource
+
+    metrics = ["Total_Item_Requests", "Unique_Item_Requests"]
+    counter = _counter(scope).filter(metric__in=metrics)
+    accounts = scope.filter(
+        ProviderAccount.objects.select_related("catalog_provider"), library=None
+    ).order_by("name")
+    resources = list(Resource.objects.prefetch_related("networks"))
+    for resource in resources:
+        resource.network_ids = {n.pk for n in resource.networks.all()}
     portal = dict(
-        scope.filter(
-            MonthlyCount.objects.filter(
-                scope.in_period(), kind=EventKind.ACCESS_GRANTED, resource__in=list(grid)
-            )
-        )
+        scope.filter(MonthlyCount.objects.filter(scope.in_period(), kind=EventKind.ACCESS_GRANTED))
         .values("resource")
         .order_by()
         .annotate(n=Sum("count"))
         .values_list("resource", "n")
     )
+    # Lines keyed by (provider name, resource name or "") → [requests, unique, portal slugs]
+    lines: dict[tuple[str, str], list] = {}
+    seen_keys: set[tuple[int, str]] = set()
+
+    def line(provider: str, resource: str, slug: str = "") -> list:
+        entry = lines.setdefault((provider, resource), [0, 0, set()])
+        if slug:
+            entry[2].add(slug)
+        return entry
+
+    for account in accounts:
+        if (account.network_id, account.provider) in seen_keys:
+            continue
+        seen_keys.add((account.network_id, account.provider))
+        own = _resources_of(account, resources)
+        provider = account.catalog_provider.name if account.catalog_provider_id else account.name
+        figures = counter.filter(
+            report__network=account.network_id, report__provider=account.provider
+        )
+        if len(own) <= 1:
+            slug = own[0].slug if own else account.provider
+            name = own[0].name if own else account.provider
+            entry = line(provider, name, slug)
+            for row in figures.values("metric").order_by().annotate(n=Sum("count")):
+                entry[metrics.index(row["metric"])] += row["n"]
+            continue
+        names = {}
+        for resource in own:
+            line(provider, resource.name, resource.slug)
+            names[fold(resource.name)] = names[fold(resource.slug)] = resource.name
+        grouped = figures.values("platform", "item", "metric").order_by().annotate(n=Sum("count"))
+        for row in grouped:
+            name = names.get(fold(row["platform"])) or names.get(fold(row["item"]))
+            entry = line(provider, name or _("other titles"))
+            entry[metrics.index(row["metric"])] += row["n"]
+    rows = [
+        [resource, provider, total, unique, sum(portal.get(slug, 0) for slug in slugs)]
+        for (provider, resource), (total, unique, slugs) in sorted(lines.items())
+    ]
     return Table(
         "providers",
-        _("Provider figures beside the portal's own"),
+        _("Provider figures beside the portal's own, per resource"),
         [
+            Column(_("Resource"), numeric=False),
             Column(_("Provider"), numeric=False),
             Column(_("Requests (COUNTER)")),
             Column(_("Unique item requests (COUNTER)")),
             Column(_("Resource opened from the portal")),
         ],
-        [
-            [
-                p,
-                grid[p].get("Total_Item_Requests", 0),
-                grid[p].get("Unique_Item_Requests", 0),
-                portal.get(p, 0),
-            ]
-            for p in sorted(grid)
-        ],
+        rows,
+        chart="",
     )
 
 

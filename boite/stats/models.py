@@ -8,6 +8,7 @@ period they cover.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -253,10 +254,24 @@ class ProviderAccount(models.Model):
         on_delete=models.CASCADE,
         related_name="provider_accounts",
     )
+    catalog_provider = models.ForeignKey(
+        "catalog.Provider",
+        verbose_name=_("provider of the catalogue"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="usage_accounts",
+        help_text=_(
+            "Its reports are shown beside the portal's own counts of this provider's resources."
+        ),
+    )
     provider = models.CharField(
         _("provider key"),
         max_length=100,
-        help_text=_("Short name of the provider or resource, e.g. « cafeyn »."),
+        blank=True,
+        help_text=_(
+            "Short name the reports are filed under; left empty, the catalogue provider's."
+        ),
     )
     name = models.CharField(_("name"), max_length=200)
     customer_id = models.CharField(
@@ -289,6 +304,14 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if not self.provider and self.catalog_provider_id:
+            self.provider = self.catalog_provider.slug
+        if not self.provider:
+            raise ValidationError(
+                {"provider": _("Choose a provider of the catalogue or give a provider key.")}
+            )
 
     @property
     def report_ids(self) -> list[str]:

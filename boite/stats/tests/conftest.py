@@ -56,7 +56,7 @@ def some_events(bayeux_library, lisieux_library, caen_library, communes):
 
 @pytest.fixture
 def resources(calvados, caen_network):
-    """Two resources of the catalogue: Cafeyn (opened) and PNB e-books (borrowed)."""
+    """Resources of the catalogue: Cafeyn (opened), PNB e-books (borrowed) and audiobooks."""
     from boite.catalog.models import Provider, Resource
 
     cafeyn = Provider.objects.create(name="Cafeyn", slug="cafeyn")
@@ -67,6 +67,12 @@ def resources(calvados, caen_network):
         ),
         "pnb-livres": Resource.objects.create(
             provider=dilicom, name="Livres numériques (PNB)", slug="pnb-livres", category="livre"
+        ),
+        "pnb-livres-audio": Resource.objects.create(
+            provider=dilicom,
+            name="Livres audio (PNB)",
+            slug="pnb-livres-audio",
+            category="livre-audio",
         ),
     }
     for resource in made.values():
