@@ -290,15 +290,15 @@ class Document(models.Model):
         verbose_name_plural = _("documents")
         ordering = ["kind", "title"]
 
-    @property
-    def offer_name(self) -> str:
-        return self.resource.name if self.resource_id else self.offer
-
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("pro:document", args=[self.pk])
+
+    @property
+    def offer_name(self) -> str:
+        return self.resource.name if self.resource_id else self.offer
 
     @property
     def current(self) -> DocumentVersion | None:
