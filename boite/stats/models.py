@@ -26,6 +26,26 @@ class EventKind(models.TextChoices):
     RETURN = "return", _("return")
     HOLD = "hold", _("hold")
     HOLD_FILLED = "hold_filled", _("hold filled")
+    HOLD_CANCELLED = "hold_cancelled", _("hold cancelled")
+
+
+# Why the gate refused an access (the `reason` of ACCESS_REFUSED events).
+REFUSAL_REASONS = {
+    "expired": _("registration expired"),
+    "trial_over": _("trial over, awaiting validation"),
+    "unconfirmed": _("e-mail not confirmed"),
+    "suspended": _("account suspended"),
+    "rejected": _("registration rejected"),
+    "erased": _("account erased"),
+    "quota": _("quota reached"),
+    "age": _("outside the resource's ages"),
+    "age_unknown": _("age unknown for a youth resource"),
+    "other_network": _("patron of another network"),
+    "no_connector": _("resource not connected"),
+    "connector_off": _("connection switched off"),
+    "handover": _("provider connection failed"),
+    "not_validated": _("account not validated"),
+}
 
 
 class AgeBand(models.TextChoices):
@@ -194,6 +214,33 @@ class MonthlyUnique(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.level} {self.patrons}"
+
+
+class MonthlyTitleCount(models.Model):
+    """Loans and holds of a month per title and library: what « loans per title » and
+    « holds waiting » read. `record` is the events' title key (`<resource>:<id>`)."""
+
+    KINDS = ("loan", "return", "hold", "hold_filled", "hold_cancelled")
+
+    month = models.DateField(_("month"))
+    network = models.ForeignKey(
+        "networks.Network", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    library = models.ForeignKey(
+        "networks.Library", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resource = models.CharField(_("resource"), max_length=100, blank=True)
+    record = models.CharField(_("title"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    count = models.PositiveIntegerField(_("events"))
+
+    class Meta:
+        verbose_name = _("monthly count per title")
+        verbose_name_plural = _("monthly counts per title")
+        indexes = [models.Index(fields=["month", "kind"], name="stats_title_month_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.record} {self.kind} {self.count}"
 
 
 class YearlyUnique(models.Model):

@@ -20,6 +20,7 @@ from boite.stats.models import (
     Event,
     EventKind,
     MonthlyCount,
+    MonthlyTitleCount,
     MonthlyUnique,
     RollupRun,
     YearlyUnique,
@@ -118,6 +119,22 @@ def rollup_month_uniques(month: date) -> int:
         return MonthlyUnique.objects.filter(month=first).count()
 
 
+def rollup_month_titles(month: date) -> int:
+    """Replace the MonthlyTitleCount rows of the month from its loan and hold events."""
+    first, after = month_start(month), next_month(month)
+    dims = ["network_id", "library_id", "resource", "record", "kind"]
+    groups = (
+        Event.objects.filter(day__gte=first, day__lt=after, kind__in=MonthlyTitleCount.KINDS)
+        .values(*dims)
+        .order_by()
+        .annotate(n=Count("id"))
+    )
+    with transaction.atomic():
+        MonthlyTitleCount.objects.filter(month=first).delete()
+        _insert_select(MonthlyTitleCount, ["month", *dims, "count"], [first], groups)
+        return MonthlyTitleCount.objects.filter(month=first).count()
+
+
 _USE = Q(kind__in=[EventKind.ACCESS_GRANTED, EventKind.LOAN])
 
 
@@ -179,6 +196,7 @@ def rollup(first: date, last: date, progress: Callable[[date], None] | None = No
         for month in months:
             rollup_month_counts(month)
             rollup_month_uniques(month)
+            rollup_month_titles(month)
         for year in sorted({month.year for month in months}):
             rollup_year_uniques(year)
     except Exception as error:

@@ -42,3 +42,34 @@ def yearly_usage(year: int, networks: Iterable | None = None) -> dict[str, Usage
         )
         for resource, f in figures.items()
     }
+
+
+def cost_per_use_rows(year: int, access, network=None) -> list[list]:
+    """Per contract of the year the person may see: offer, cost, accesses, unique users,
+    loans and the cost of each (None where there was no use) — all networks' use."""
+    from boite.finance.models import Contract
+    from boite.finance.usage import cost_per_use
+
+    contracts = Contract.objects.filter(year=year).select_related("resource")
+    if not access.is_superuser:
+        contracts = contracts.filter(agreement__parties__networks__in=access.admin_network_ids)
+    if network is not None:
+        contracts = contracts.filter(agreement__parties__networks=network)
+    usage = yearly_usage(year)
+    rows = []
+    for contract in contracts.distinct().order_by("offer"):
+        counts = usage.get(contract.usage_key, UsageCounts())
+        cost = cost_per_use(contract.yearly_cost, counts)
+        rows.append(
+            [
+                contract.offer,
+                contract.yearly_cost,
+                counts.accesses,
+                counts.unique_users,
+                counts.loans,
+                cost.per_access,
+                cost.per_unique_user,
+                cost.per_loan,
+            ]
+        )
+    return rows

@@ -71,7 +71,7 @@ def test_counter_figures_beside_the_portal_per_resource(
         ["Cafeyn — la presse", "Cafeyn", 40, 9, 5],
         ["Livres audio (PNB)", "Dilicom PNB", 0, 0, 0],
         ["Livres numériques (PNB)", "Dilicom PNB", 32, 0, 0],
-        ["other titles", "Dilicom PNB", 7, 0, 0],
+        ["autres titres", "Dilicom PNB", 7, 0, 0],
     ]
     resources = next(t for t in response.context["tables"] if t.key == "resources")
     assert resources.rows[0][0] == "Cafeyn — la presse"  # the catalogue's name, not the key
