@@ -210,7 +210,9 @@ _HOLD_KINDS = (EventKind.HOLD, EventKind.HOLD_FILLED, EventKind.HOLD_CANCELLED)
 def _waiting(counts: dict[str, int]) -> int:
     """Holds placed and neither filled nor cancelled."""
     placed = counts.get(EventKind.HOLD, 0)
-    return max(0, placed - counts.get(EventKind.HOLD_FILLED, 0) - counts.get(EventKind.HOLD_CANCELLED, 0))
+    return max(
+        0, placed - counts.get(EventKind.HOLD_FILLED, 0) - counts.get(EventKind.HOLD_CANCELLED, 0)
+    )
 
 
 def title_names(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -264,6 +266,7 @@ def loans_by_title(scope: Scope) -> Table:
         ]
         for key in keys
     ]
+    rows = [row for row in rows if any(row[2:])]
     rows.sort(key=lambda row: (-row[2], -row[4], row[0]))
     return Table(
         "loans-titles",
@@ -380,7 +383,6 @@ def cost_per_use_table(scope: Scope) -> Table:
             "January to the last month rolled up; empty where there was no use."
         ),
     )
-
 
 
 def unique_patrons_by_month(scope: Scope) -> Table:
