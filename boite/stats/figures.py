@@ -21,12 +21,12 @@ from boite.lib.text import fold
 from boite.networks.access import StaffAccess
 from boite.networks.models import Authority, Library, Network
 from boite.stats.models import (
+    REFUSAL_REASONS,
     AgeBand,
     CounterMetric,
     CounterReport,
     DailyCount,
     EventKind,
-    REFUSAL_REASONS,
     MonthlyCount,
     MonthlyTitleCount,
     MonthlyUnique,

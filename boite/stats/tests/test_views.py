@@ -264,5 +264,5 @@ def test_figures_are_cached_until_the_next_roll_up(client, login, admin_calvados
     # …until the next roll-up, which rebuilds the rows from the events.
     rollup(date(2026, 3, 1), date(2026, 3, 1))
     after = _table(client.get(DASHBOARD + MARCH), "refusals").rows
-    assert sorted(after) == [["expired", 1], ["quota", 1]]
+    assert sorted(after) == [["inscription expirée", 1], ["quota atteint", 1]]
     assert _table(client.get(DASHBOARD + MARCH + "&network=boite-numerique"), "refusals").rows
