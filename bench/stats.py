@@ -30,7 +30,7 @@ CHUNK = 1_000_000
 REQUESTS = 60
 RESOURCES = [
     "mediatheque-numerique", "cafeyn", "philharmonie", "skilleos", "vodeclic",
-    "toutapprendre", "digame", "ma-petite-mediatheque", "pnb-ebooks", "pnb-audio",
+    "toutapprendre", "digame", "ma-petite-mediatheque", "pnb-livres", "pnb-livres-audio",
     "europresse", "lecturio",
 ]  # fmt: skip
 

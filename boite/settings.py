@@ -237,7 +237,7 @@ PRO_MAX_UPLOAD_BYTES = env_int("PRO_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024
 # -- finance: signed agreements and meeting documents are private (served by a staff view);
 # cost per use reads the year's usage counts from this function (boite.finance.usage).
 FINANCE_DOCUMENTS_ROOT = Path(env_str("FINANCE_DOCUMENTS_ROOT", str(VAR_DIR / "private")))
-FINANCE_USAGE_SOURCE = env_str("FINANCE_USAGE_SOURCE", "boite.finance.usage.no_statistics")
+FINANCE_USAGE_SOURCE = env_str("FINANCE_USAGE_SOURCE", "boite.stats.usage.yearly_usage")
 
 # -- patrons (boite.patrons) ---------------------------------------------------------
 # Patrons log in within their portal (e-mail + password, or card + PIN via SIP2);

@@ -186,7 +186,7 @@ class AgreementAdmin(FinanceModelAdmin):
 
 @admin.register(Contract)
 class ContractAdmin(FinanceModelAdmin):
-    list_display = ["offer", "year", "supplier", "yearly_cost", "ordering_party"]
+    list_display = ["offer", "resource", "year", "supplier", "yearly_cost", "ordering_party"]
     list_filter = ["year", "procurement"]
     search_fields = ["offer", "supplier", "reference"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from boite.catalog.models import Resource
 from boite.finance.models import (
     Agreement,
     Amendment,
@@ -27,18 +28,23 @@ from boite.networks.models import Authority, Network, User
 YEAR = 2026
 REFERENCE_YEAR = 2021
 
-# (offer, supplier, reference, procurement, yearly cost, ordered by the department?)
+# (offer, resource slug, supplier, reference, procurement, yearly cost, by the department?)
 CONTRACTS = [
-    ("Médiathèque Numérique", "ARTE France Développement", "CD14-2026-01", "own", "38000.00", True),
-    ("Cafeyn", "Cafeyn SAS", "CLM-2026-04", "own", "22000.00", False),
-    ("Philharmonie de Paris", "Cité de la musique", "CD14-2026-02", "own", "9000.00", True),
-    ("Skilleos", "Skilleos", "CLM-2026-05", "own", "12000.00", False),
-    ("Vodeclic", "Vodeclic", "CD14-2026-03", "group", "14000.00", True),
-    ("Toutapprendre", "Toutapprendre", "CLM-2026-06", "group", "13500.00", False),
-    ("diGame", "diGame", "CD14-2026-04", "own", "8500.00", True),
-    ("Ma Petite Médiathèque", "ARTE France Développement", "CLM-2026-07", "own", "7000.00", False),
-    ("PNB", "Dilicom (crédits de licences)", "CD14-2026-05", "own", "20000.00", True),
-]
+    ("Médiathèque Numérique", "mediatheque-numerique", "ARTE France Développement",
+     "CD14-2026-01", "own", "38000.00", True),
+    ("Cafeyn", "cafeyn", "Cafeyn SAS", "CLM-2026-04", "own", "22000.00", False),
+    ("Philharmonie de Paris", "philharmonie", "Cité de la musique", "CD14-2026-02", "own",
+     "9000.00", True),
+    ("Skilleos", "skilleos", "Skilleos", "CLM-2026-05", "own", "12000.00", False),
+    ("Vodeclic", "vodeclic", "Vodeclic", "CD14-2026-03", "group", "14000.00", True),
+    ("Toutapprendre", "toutapprendre", "Toutapprendre", "CLM-2026-06", "group", "13500.00",
+     False),
+    ("diGame", "digame", "diGame", "CD14-2026-04", "own", "8500.00", True),
+    ("Ma Petite Médiathèque", "ma-petite-mediatheque", "ARTE France Développement",
+     "CLM-2026-07", "own", "7000.00", False),
+    ("PNB", "pnb-livres", "Dilicom (crédits de licences)", "CD14-2026-05", "own", "20000.00",
+     True),
+]  # fmt: skip
 
 
 def load(stdout) -> None:
@@ -79,11 +85,13 @@ def load(stdout) -> None:
     if not agreement.keys.exists():
         SharingKey.create(agreement, agreement.start, {department: 50, urban: 50}, amendment)
 
-    for offer, supplier, reference, procurement, cost, by_department in CONTRACTS:
+    resources = {r.slug: r for r in Resource.objects.filter(slug__in=[c[1] for c in CONTRACTS])}
+    for offer, slug, supplier, reference, procurement, cost, by_department in CONTRACTS:
         Contract.objects.update_or_create(
             year=YEAR,
             offer=offer,
             defaults={
+                "resource": resources.get(slug),
                 "supplier": supplier,
                 "reference": reference,
                 "procurement": procurement,

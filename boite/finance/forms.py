@@ -187,6 +187,7 @@ class ContractForm(AccessibleErrors, forms.ModelForm):
         model = Contract
         fields = [
             "year",
+            "resource",
             "offer",
             "supplier",
             "reference",

@@ -565,9 +565,23 @@ class Contract(models.Model):
         GROUP = "group", _("purchasing group")
 
     year = models.PositiveSmallIntegerField(_("year"))
-    # The catalogue's Resource model arrives on another branch; the foreign key is added
-    # when both are merged. Until then the offer is the resource's name.
-    offer = models.CharField(_("offer"), max_length=200)
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        verbose_name=_("resource"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contracts",
+        help_text=_(
+            "The catalogue's resource, when the offer is one: its usage gives the cost per use."
+        ),
+    )
+    offer = models.CharField(
+        _("offer"),
+        max_length=200,
+        blank=True,
+        help_text=_("The offer's name; left empty, the resource's name."),
+    )
     supplier = models.CharField(_("supplier"), max_length=200)
     reference = models.CharField(_("contract reference"), max_length=100)
     procurement = models.CharField(
@@ -609,8 +623,18 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return f"{self.offer} {self.year}"
 
+    @property
+    def usage_key(self) -> str:
+        """The key of the offer in the statistics: the resource's short name, or the
+        offer's text for offers outside the catalogue."""
+        return self.resource.slug if self.resource_id else self.offer
+
     def clean(self) -> None:
         errors = {}
+        if not self.offer and self.resource_id:
+            self.offer = self.resource.name
+        if not self.offer:
+            errors["offer"] = _("Choose a resource of the catalogue or name the offer.")
         if self.yearly_cost is not None and self.yearly_cost < 0:
             errors["yearly_cost"] = _("A cost cannot be negative.")
         if self.start and self.end and self.end < self.start:

@@ -409,7 +409,7 @@ def contracts(request: HttpRequest, year: int) -> HttpResponse:
     rows = list(
         access.scoped(request.user, Contract)
         .filter(year=year)
-        .select_related("ordering_party", "agreement")
+        .select_related("ordering_party", "agreement", "resource")
         .prefetch_related("agreement__keys__shares__party")
     )
     usage = usage_counts(year)
@@ -421,7 +421,7 @@ def contracts(request: HttpRequest, year: int) -> HttpResponse:
             parts, problem = [], error.messages[0]
         else:
             problem = ""
-        counts = usage.get(contract.offer)
+        counts = usage.get(contract.usage_key)
         lines.append(
             {
                 "contract": contract,

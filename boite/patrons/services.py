@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from boite.lib.mail import send_mail_later
 from boite.networks.models import Library, Network, User
 from boite.patrons.models import Patron, PatronEvent, PatronRules
+from boite.stats.events import EventKind, patron_fields, record_event
 
 CONFIRM_SALT = "boite.patrons.confirm"
 CONFIRM_MAX_AGE = 3 * 24 * 3600
@@ -86,6 +87,7 @@ def register(
         consent_at=timezone.now(),
     )
     patron.log(Kind.REGISTERED)
+    record_event(EventKind.REGISTRATION, **patron_fields(patron))
     link = reverse("patrons:confirm", args=[confirmation_token(patron)])
     _mail(patron, "confirm", request, link=link, days=CONFIRM_MAX_AGE // 86400)
     return patron
@@ -102,6 +104,7 @@ def confirm_email(patron: Patron, today: date | None = None) -> bool:
     patron.trial_ends_on = today + timedelta(days=patron.rules.trial_days)
     patron.save()
     patron.log(Kind.CONFIRMED)
+    record_event(EventKind.CONFIRMATION, **patron_fields(patron))
     return True
 
 
@@ -118,6 +121,7 @@ def approve(patron: Patron, *, card_number: str, expires_on: date, actor, reques
         patron.email_confirmed_at = timezone.now()
     patron.save()
     patron.log(Kind.APPROVED, actor, expires_on.isoformat())
+    record_event(EventKind.VALIDATION, **patron_fields(patron))
     _mail(patron, "approved", request)
 
 
@@ -145,6 +149,7 @@ def renew(patron: Patron, *, expires_on: date, actor, request=None) -> None:
     patron.reminded_for = None
     patron.save()
     patron.log(Kind.RENEWED, actor, expires_on.isoformat())
+    record_event(EventKind.RENEWAL, **patron_fields(patron))
     _mail(patron, "renewed", request)
 
 
@@ -154,6 +159,7 @@ def suspend(patron: Patron, *, reason: str, actor, request=None) -> None:
     patron.state_reason = reason
     patron.save()
     patron.log(Kind.SUSPENDED, actor, reason)
+    record_event(EventKind.SUSPENSION, **patron_fields(patron))
     _mail(patron, "suspended", request, reason=reason)
 
 
@@ -274,11 +280,13 @@ def send_reminders(today: date | None = None) -> int:
 def expire_accounts(today: date | None = None) -> int:
     today = today or timezone.localdate()
     count = 0
-    for patron in Patron.objects.filter(state=State.ACTIVE, expires_on__lt=today):
+    expiring = Patron.objects.filter(state=State.ACTIVE, expires_on__lt=today)
+    for patron in expiring.select_related("network", "home_library__authority"):
         with transaction.atomic():
             patron.state = State.EXPIRED
             patron.save(update_fields=["state"])
             patron.log(Kind.EXPIRED)
+            record_event(EventKind.EXPIRY, **patron_fields(patron))
             _mail(patron, "expired")
         count += 1
     return count

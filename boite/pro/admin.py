@@ -104,7 +104,7 @@ class VersionInline(ScopedInline):
 
 @admin.register(Document)
 class DocumentAdmin(ProAdmin):
-    list_display = ["title", "kind", "offer", "audience", "network", "shared"]
+    list_display = ["title", "kind", "resource", "offer", "audience", "network", "shared"]
     list_filter = ["kind", "audience", "network"]
     search_fields = ["title", "offer"]
     inlines = [VersionInline]
@@ -112,7 +112,7 @@ class DocumentAdmin(ProAdmin):
 
 @admin.register(OfferContact)
 class OfferContactAdmin(ProAdmin):
-    list_display = ["offer", "name", "role", "library", "network"]
+    list_display = ["offer_name", "name", "role", "library", "network"]
     search_fields = ["offer", "name"]
 
 
@@ -127,6 +127,7 @@ class NewsItemAdmin(ProAdmin):
 class SelectionItemInline(ScopedInline):
     model = SelectionItem
     extra = 1
+    raw_id_fields = ["record"]
 
 
 @admin.register(Selection)

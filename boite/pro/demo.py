@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from boite.catalog.models import Record, Resource
 from boite.networks.models import Library, Network, User
 from boite.pro.models import (
     Document,
@@ -221,16 +222,23 @@ def load(stdout) -> None:
             )
 
     bayeux = Library.objects.filter(network=calvados, slug="mediatheque-de-bayeux").first()
-    for offer, name, role, library in [
-        ("PNB", "Sophie Hamel", "Référente PNB", bayeux),
-        ("Cafeyn", "Bibliothèque du Calvados", "Gestion des accès", None),
-        ("Médiathèque Numérique", "Bibliothèque du Calvados", "Gestion des accès", None),
-    ]:
+    resources = {r.slug: r for r in Resource.objects.all()}
+    for offer, slug, name, role, library in [
+        ("PNB", "pnb-livres", "Sophie Hamel", "Référente PNB", bayeux),
+        ("Cafeyn", "cafeyn", "Bibliothèque du Calvados", "Gestion des accès", None),
+        ("Médiathèque Numérique", "mediatheque-numerique", "Bibliothèque du Calvados",
+         "Gestion des accès", None),
+    ]:  # fmt: skip
         OfferContact.objects.update_or_create(
             network=calvados,
             offer=offer,
             name=name,
-            defaults={"role": role, "library": library, "email": "boitenumerique@calvados.example"},
+            defaults={
+                "resource": resources.get(slug),
+                "role": role,
+                "library": library,
+                "email": "boitenumerique@calvados.example",
+            },
         )
 
     now = timezone.now()
@@ -263,18 +271,36 @@ def load(stdout) -> None:
                 "publish_at": now - timedelta(days=2),
             },
         )
-        if not selection.items.exists():
-            for position, (title, description) in enumerate(
-                [
-                    ("Le Grand Bain", "Un film qui fait du bien, sur la Médiathèque Numérique."),
-                    ("Apprendre la photographie", "Un cours complet et clair, sur Skilleos."),
-                    ("Le Monde", "Chaque matin sur Cafeyn."),
-                ]
-            ):
-                SelectionItem.objects.create(
-                    selection=selection, title=title, description=description, position=position
-                )
+        selection.items.all().delete()
+        for position, (record, description) in enumerate(_favourites(network)):
+            SelectionItem.objects.create(
+                selection=selection,
+                record=record,
+                title="" if record else "Le Monde",
+                description=description,
+                position=position,
+            )
     stdout.write(
         f"professional space: {Post.objects.count()} posts, {Event.objects.count()} events, "
         f"{Document.objects.count()} documents, {NewsItem.objects.count()} news"
     )
+
+
+# Resource, and why the librarians like its first title (the demo catalogue's records).
+FAVOURITES = [
+    ("mediatheque-numerique", "Un film qui fait du bien, sur la Médiathèque Numérique."),
+    ("skilleos", "Un cours complet et clair, sur Skilleos."),
+    ("pnb-livres", "À emprunter pour trois semaines sur liseuse ou tablette."),
+    ("ma-petite-mediatheque", "Pour les 3–12 ans, à regarder en famille."),
+]
+
+
+def _favourites(network):
+    """Real records of the demo catalogue (or a free-text item without a catalogue)."""
+    picks = []
+    for slug, description in FAVOURITES:
+        records = Record.objects.visible_to(network).filter(resource__slug=slug)
+        record = records.order_by("title").first()
+        if record is not None:
+            picks.append((record, description))
+    return picks or [(None, "Chaque matin sur Cafeyn.")]

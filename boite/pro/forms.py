@@ -102,7 +102,7 @@ class DocumentForm(forms.ModelForm):
 
     class Meta:
         model = Document
-        fields = ["kind", "title", "offer", "description", "audience", "shared"]
+        fields = ["kind", "title", "resource", "offer", "description", "audience", "shared"]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -261,11 +262,20 @@ class Document(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        verbose_name=_("resource"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pro_documents",
+        help_text=_("For a guide: the resource of the catalogue it presents."),
+    )
     offer = models.CharField(
         _("offer"),
         max_length=200,
         blank=True,
-        help_text=_("For a guide: the online resource it presents (e.g. Cafeyn)."),
+        help_text=_("For an offer outside the catalogue: its name (e.g. a trial)."),
     )
     description = models.TextField(_("description"), blank=True)
     audience = models.CharField(
@@ -285,6 +295,10 @@ class Document(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("pro:document", args=[self.pk])
+
+    @property
+    def offer_name(self) -> str:
+        return self.resource.name if self.resource_id else self.offer
 
     @property
     def current(self) -> DocumentVersion | None:
@@ -318,12 +332,26 @@ class DocumentVersion(models.Model):
 
 
 class OfferContact(models.Model):
-    """Who to ask about an online offer (the catalogue's resources arrive later)."""
+    """Who to ask about an online offer: a resource of the catalogue, or an offer named
+    in words when it is not (yet) in the catalogue."""
 
     network = models.ForeignKey(
         Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="pro_contacts"
     )
-    offer = models.CharField(_("offer"), max_length=200)
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        verbose_name=_("resource"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pro_contacts",
+    )
+    offer = models.CharField(
+        _("offer"),
+        max_length=200,
+        blank=True,
+        help_text=_("For an offer outside the catalogue: its name."),
+    )
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(_("role"), max_length=200, blank=True)
     library = models.ForeignKey(
@@ -338,7 +366,17 @@ class OfferContact(models.Model):
         ordering = ["offer", "name"]
 
     def __str__(self) -> str:
-        return f"{self.offer} — {self.name}"
+        return f"{self.offer_name} — {self.name}"
+
+    @property
+    def offer_name(self) -> str:
+        return self.resource.name if self.resource_id else self.offer
+
+    def clean(self) -> None:
+        if not self.resource_id and not self.offer:
+            raise ValidationError(
+                {"offer": _("Choose a resource of the catalogue or name the offer.")}
+            )
 
 
 class PublishedQuerySet(models.QuerySet):
@@ -390,8 +428,8 @@ class NewsItem(models.Model):
 
 
 class Selection(models.Model):
-    """« Coups de cœur »: a list chosen by librarians (free-text items until the
-    catalogue's records can be linked)."""
+    """« Coups de cœur »: a list chosen by librarians, each item a record of the
+    catalogue or a free text."""
 
     network = models.ForeignKey(
         Network, verbose_name=_("network"), on_delete=models.CASCADE, related_name="selections"
@@ -419,8 +457,20 @@ class Selection(models.Model):
 
 
 class SelectionItem(models.Model):
+    """One pick of a selection: a record of the catalogue (its title, cover and page
+    are taken from it) or a title and a link written by hand."""
+
     selection = models.ForeignKey(Selection, on_delete=models.CASCADE, related_name="items")
-    title = models.CharField(_("title"), max_length=200)
+    record = models.ForeignKey(
+        "catalog.Record",
+        verbose_name=_("record of the catalogue"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Its title, cover and page are shown; leave the title and link empty."),
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
     link = models.URLField(_("link"), blank=True)
     description = models.TextField(_("why we like it"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -431,4 +481,22 @@ class SelectionItem(models.Model):
         ordering = ["position", "pk"]
 
     def __str__(self) -> str:
-        return self.title
+        return self.shown_title
+
+    def clean(self) -> None:
+        if not self.record_id and not self.title:
+            raise ValidationError({"title": _("Choose a record of the catalogue or give a title.")})
+
+    @property
+    def shown_title(self) -> str:
+        return self.title or (self.record.title if self.record_id else "")
+
+    @property
+    def shown_link(self) -> str:
+        if self.record_id:
+            return self.link or self.record.get_absolute_url()
+        return self.link
+
+    @property
+    def cover_url(self) -> str:
+        return self.record.cover_url if self.record_id else ""

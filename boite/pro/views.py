@@ -38,6 +38,7 @@ from boite.pro.models import (
     Profile,
     Registration,
     Selection,
+    SelectionItem,
 )
 from boite.pro.uploads import kind_of
 
@@ -372,8 +373,10 @@ def event_message(request: HttpRequest, pk: int) -> HttpResponse:
 
 # -- documents -----------------------------------------------------------------------
 def _visible_documents(request: HttpRequest):
-    return Document.objects.for_network(request.network).filter(
-        audience__in=readable_audiences(request.user, request.network)
+    return (
+        Document.objects.for_network(request.network)
+        .filter(audience__in=readable_audiences(request.user, request.network))
+        .select_related("resource")
     )
 
 
@@ -501,7 +504,9 @@ def directory(request: HttpRequest) -> HttpResponse:
     network_staff = roles.filter(network=request.network, library__isnull=True).order_by(
         "kind", "user__last_name"
     )
-    contacts = OfferContact.objects.filter(network=request.network).select_related("library")
+    contacts = OfferContact.objects.filter(network=request.network).select_related(
+        "library", "resource"
+    )
     return render(
         request,
         "pro/directory.html",
@@ -536,6 +541,9 @@ def news_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def selection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     selection = get_object_or_404(
-        Selection.objects.published(request.network).prefetch_related("items"), slug=slug
+        Selection.objects.published(request.network).prefetch_related(
+            Prefetch("items", SelectionItem.objects.select_related("record__resource"))
+        ),
+        slug=slug,
     )
     return render(request, "pro/selection_detail.html", {"selection": selection})

@@ -19,6 +19,7 @@ class ProviderAccountForm(forms.ModelForm):
         model = ProviderAccount
         fields = [
             "network",
+            "catalog_provider",
             "provider",
             "name",
             "customer_id",
@@ -36,7 +37,14 @@ class ProviderAccountAdmin(ScopedModelAdmin):
 
     form = ProviderAccountForm
     scope_library = None
-    list_display = ["name", "provider", "network", "customer_id", "last_fetch_at"]
+    list_display = [
+        "name",
+        "catalog_provider",
+        "provider",
+        "network",
+        "customer_id",
+        "last_fetch_at",
+    ]
     list_filter = ["network"]
     readonly_fields = ["last_fetch_at", "last_fetch_result"]
 

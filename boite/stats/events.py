@@ -1,32 +1,30 @@
 """The one door other apps use to write statistics: `record_event()`.
 
-    from boite.stats.events import EventKind, patron_pseudonym, record_event
+    from boite.stats.events import EventKind, age_band, record_event
 
     record_event(
         EventKind.ACCESS_GRANTED,
-        patron=patron_pseudonym(patron.pk),
+        patron=patron.pseudonym,
         network=request.network, library=patron.library, commune=patron.commune,
         age_band=age_band(patron.birth_date), resource="cafeyn", connector="signed_link",
     )
 
-Only pseudonyms reach the table: `patron` must be what `patron_pseudonym()` returns,
-anything else is refused, so that a name, an e-mail or a card number cannot slip in.
+Only pseudonyms reach the table: `patron` must be a `Patron.pseudonym` (32 random hex
+characters, drawn at registration and kept after erasure; nothing links it back to the
+person once their data is erased). Anything else is refused, so that a name, an e-mail
+or a card number cannot slip in.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from datetime import date, datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from boite.stats.models import AgeBand, Event, EventKind
 
-__all__ = ["AgeBand", "EventKind", "age_band", "forget_patron", "patron_pseudonym", "record_event"]
+__all__ = ["AgeBand", "EventKind", "age_band", "patron_fields", "record_event"]
 
 _PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
 _FIELDS = {
@@ -42,13 +40,6 @@ _FIELDS = {
     "result",
     "reason",
 }
-
-
-def patron_pseudonym(patron_id: int | str) -> str:
-    """A stable keyed hash of a patron's id (32 hex characters): the same patron always
-    gets the same pseudonym, and nobody without the key can go back to the patron."""
-    key = (getattr(settings, "STATS_PSEUDONYM_KEY", "") or settings.SECRET_KEY).encode()
-    return hmac.new(key, f"patron:{patron_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def age_band(birth_date: date | None, on: date | None = None) -> str:
@@ -68,6 +59,20 @@ def age_band(birth_date: date | None, on: date | None = None) -> str:
     return AgeBand.SENIOR
 
 
+def patron_fields(patron) -> dict:
+    """The fields every event about a patron carries: their pseudonym, network, home
+    library, its commune and their age band today (`record_event(kind,
+    **patron_fields(patron))`)."""
+    library = patron.home_library
+    return {
+        "patron": patron.pseudonym,
+        "network": patron.network,
+        "library": library,
+        "commune": library.authority,
+        "age_band": age_band(patron.birth_date),
+    }
+
+
 def record_event(kind: str, **fields) -> Event:
     """Append one event (one INSERT). Unknown fields and non-pseudonymous patrons raise
     ValueError: a programming error, not something to hide."""
@@ -78,7 +83,7 @@ def record_event(kind: str, **fields) -> Event:
         raise ValueError(f"unknown event fields {sorted(unknown)}")
     patron = fields.get("patron") or ""
     if patron and not _PSEUDONYM.match(patron):
-        raise ValueError("patron must be a pseudonym from patron_pseudonym()")
+        raise ValueError("patron must be a Patron.pseudonym")
     if fields.get("age_band", "") not in AgeBand.values:
         raise ValueError(f"unknown age band {fields['age_band']!r}")
     occurred_at: datetime = fields.pop("occurred_at", None) or timezone.now()
@@ -89,12 +94,3 @@ def record_event(kind: str, **fields) -> Event:
     return Event.objects.create(
         kind=kind, occurred_at=occurred_at, day=timezone.localdate(occurred_at), **fields
     )
-
-
-def forget_patron(pseudonym: str) -> int:
-    """Cut the link between an erased patron and their events.
-
-    Their pseudonym is replaced by a fresh random one, the same for all their events:
-    counts and unique-patron figures stay exactly what they were, even when a day is
-    rolled up again, but nothing leads back to the patron any more."""
-    return Event.objects.filter(patron=pseudonym).update(patron=secrets.token_hex(16))

@@ -8,14 +8,17 @@ period they cover.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
 class EventKind(models.TextChoices):
     REGISTRATION = "registration", _("registration")
+    CONFIRMATION = "email_confirmed", _("e-mail confirmation")
     VALIDATION = "validation", _("validation")
     RENEWAL = "renewal", _("renewal")
+    SUSPENSION = "suspension", _("suspension")
     EXPIRY = "expiry", _("expiry")
     ACCESS_GRANTED = "access_granted", _("access granted")
     ACCESS_REFUSED = "access_refused", _("access refused")
@@ -23,6 +26,26 @@ class EventKind(models.TextChoices):
     RETURN = "return", _("return")
     HOLD = "hold", _("hold")
     HOLD_FILLED = "hold_filled", _("hold filled")
+    HOLD_CANCELLED = "hold_cancelled", _("hold cancelled")
+
+
+# Why the gate refused an access (the `reason` of ACCESS_REFUSED events).
+REFUSAL_REASONS = {
+    "expired": _("registration expired"),
+    "trial_over": _("trial over, awaiting validation"),
+    "unconfirmed": _("e-mail not confirmed"),
+    "suspended": _("account suspended"),
+    "rejected": _("registration rejected"),
+    "erased": _("account erased"),
+    "quota": _("quota reached"),
+    "age": _("outside the resource's ages"),
+    "age_unknown": _("age unknown for a youth resource"),
+    "other_network": _("patron of another network"),
+    "no_connector": _("resource not connected"),
+    "connector_off": _("connection switched off"),
+    "handover": _("provider connection failed"),
+    "not_validated": _("account not validated"),
+}
 
 
 class AgeBand(models.TextChoices):
@@ -193,6 +216,62 @@ class MonthlyUnique(models.Model):
         return f"{self.month:%Y-%m} {self.level} {self.patrons}"
 
 
+class MonthlyTitleCount(models.Model):
+    """Loans and holds of a month per title and library: what « loans per title » and
+    « holds waiting » read. `record` is the events' title key (`<resource>:<id>`)."""
+
+    KINDS = ("loan", "return", "hold", "hold_filled", "hold_cancelled")
+
+    month = models.DateField(_("month"))
+    network = models.ForeignKey(
+        "networks.Network", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    library = models.ForeignKey(
+        "networks.Library", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resource = models.CharField(_("resource"), max_length=100, blank=True)
+    record = models.CharField(_("title"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    count = models.PositiveIntegerField(_("events"))
+
+    class Meta:
+        verbose_name = _("monthly count per title")
+        verbose_name_plural = _("monthly counts per title")
+        indexes = [models.Index(fields=["month", "kind"], name="stats_title_month_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.record} {self.kind} {self.count}"
+
+
+class YearlyUnique(models.Model):
+    """Distinct patrons of a calendar year per network, and per resource of a network,
+    counted from the year's events each time the roll-up touches the year: what the
+    yearly report and the cost per unique user read (a sum of monthly uniques would
+    count a patron once per month).
+
+    `kind` is an event kind, `use` (opened or borrowed: ACCESS_GRANTED or LOAN) or
+    empty (any event: active patrons); `resource` empty means the whole network.
+    """
+
+    USE = "use"
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    network = models.ForeignKey(
+        "networks.Network", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resource = models.CharField(_("resource"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, blank=True)
+    patrons = models.PositiveIntegerField(_("unique patrons"))
+
+    class Meta:
+        verbose_name = _("yearly unique patrons")
+        verbose_name_plural = _("yearly unique patrons")
+        indexes = [models.Index(fields=["year", "network"], name="stats_yearly_year_network")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.resource or '*'} {self.kind or '*'} {self.patrons}"
+
+
 class RollupRun(models.Model):
     """A trace of each roll-up: what it covered, and its error if it failed."""
 
@@ -222,10 +301,24 @@ class ProviderAccount(models.Model):
         on_delete=models.CASCADE,
         related_name="provider_accounts",
     )
+    catalog_provider = models.ForeignKey(
+        "catalog.Provider",
+        verbose_name=_("provider of the catalogue"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="usage_accounts",
+        help_text=_(
+            "Its reports are shown beside the portal's own counts of this provider's resources."
+        ),
+    )
     provider = models.CharField(
         _("provider key"),
         max_length=100,
-        help_text=_("Short name of the provider or resource, e.g. « cafeyn »."),
+        blank=True,
+        help_text=_(
+            "Short name the reports are filed under; left empty, the catalogue provider's."
+        ),
     )
     name = models.CharField(_("name"), max_length=200)
     customer_id = models.CharField(
@@ -258,6 +351,14 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if not self.provider and self.catalog_provider_id:
+            self.provider = self.catalog_provider.slug
+        if not self.provider:
+            raise ValidationError(
+                {"provider": _("Choose a provider of the catalogue or give a provider key.")}
+            )
 
     @property
     def report_ids(self) -> list[str]:

@@ -15,7 +15,16 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
-from boite.stats.models import DailyCount, Event, MonthlyCount, MonthlyUnique, RollupRun
+from boite.stats.models import (
+    DailyCount,
+    Event,
+    EventKind,
+    MonthlyCount,
+    MonthlyTitleCount,
+    MonthlyUnique,
+    RollupRun,
+    YearlyUnique,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +119,58 @@ def rollup_month_uniques(month: date) -> int:
         return MonthlyUnique.objects.filter(month=first).count()
 
 
+def rollup_month_titles(month: date) -> int:
+    """Replace the MonthlyTitleCount rows of the month from its loan and hold events."""
+    first, after = month_start(month), next_month(month)
+    dims = ["network_id", "library_id", "resource", "record", "kind"]
+    groups = (
+        Event.objects.filter(day__gte=first, day__lt=after, kind__in=MonthlyTitleCount.KINDS)
+        .values(*dims)
+        .order_by()
+        .annotate(n=Count("id"))
+    )
+    with transaction.atomic():
+        MonthlyTitleCount.objects.filter(month=first).delete()
+        _insert_select(MonthlyTitleCount, ["month", *dims, "count"], [first], groups)
+        return MonthlyTitleCount.objects.filter(month=first).count()
+
+
+_USE = Q(kind__in=[EventKind.ACCESS_GRANTED, EventKind.LOAN])
+
+
+def rollup_year_uniques(year: int) -> int:
+    """Replace the YearlyUnique rows of the year from its events: per network (any
+    event, and use) and per resource of a network (use, access, loan)."""
+    events = (
+        Event.objects.filter(day__gte=date(year, 1, 1), day__lt=date(year + 1, 1, 1))
+        .filter(_HAS_PATRON)
+        .order_by()
+    )
+    distinct = Count("patron", distinct=True)
+    groups = [
+        (["year", "resource", "kind"], [year, "", ""], events.values("network_id")),
+        (
+            ["year", "resource", "kind"],
+            [year, "", YearlyUnique.USE],
+            events.filter(_USE).values("network_id"),
+        ),
+        (
+            ["year", "kind"],
+            [year, YearlyUnique.USE],
+            events.filter(_USE).values("network_id", "resource"),
+        ),
+        (["year"], [year], events.filter(_USE).values("network_id", "resource", "kind")),
+    ]
+    with transaction.atomic():
+        YearlyUnique.objects.filter(year=year).delete()
+        for columns, constants, grouped in groups:
+            names = list(grouped.query.values_select)
+            _insert_select(
+                YearlyUnique, [*columns, *names, "patrons"], constants, grouped.annotate(p=distinct)
+            )
+        return YearlyUnique.objects.filter(year=year).count()
+
+
 def days_between(first: date, last: date) -> Iterable[date]:
     day = first
     while day <= last:
@@ -135,6 +196,9 @@ def rollup(first: date, last: date, progress: Callable[[date], None] | None = No
         for month in months:
             rollup_month_counts(month)
             rollup_month_uniques(month)
+            rollup_month_titles(month)
+        for year in sorted({month.year for month in months}):
+            rollup_year_uniques(year)
     except Exception as error:
         run.error = f"{type(error).__name__}: {error}"
         run.save()

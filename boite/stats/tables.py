@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils.text import slugify
@@ -50,7 +51,9 @@ class Table:
             "key": self.key,
             "title": str(self.title),
             "columns": self.headers,
-            "rows": self.masked_rows(),
+            "rows": [
+                [str(v) if isinstance(v, Decimal) else v for v in row] for row in self.masked_rows()
+            ],
         }
 
 

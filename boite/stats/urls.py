@@ -8,4 +8,10 @@ urlpatterns = [
     path("gestion/statistiques/", views.dashboard, name="dashboard"),
     path("gestion/statistiques/export/<slug:key>.<str:fmt>", views.export, name="export"),
     path("gestion/statistiques/rapports/", views.reports, name="reports"),
+    path("gestion/statistiques/bilan/<int:year>/", views.yearly_report, name="yearly_report"),
+    path(
+        "gestion/statistiques/bilan/<int:year>.odt",
+        views.yearly_report_odt,
+        name="yearly_report_odt",
+    ),
 ]

@@ -5,11 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from boite.lib import documents
 from boite.networks.access import staff_access, staff_required
 from boite.networks.models import StaffRole
+from boite.stats import report as yearly
 from boite.stats.counter import ReportError, import_report
 from boite.stats.figures import Scope, table_for, tables_for, visible_networks
 from boite.stats.forms import DashboardForm, ReportUploadForm
@@ -104,4 +108,58 @@ def reports(request: HttpRequest) -> HttpResponse:
         "stats/reports.html",
         {"form": form, "reports": stored[:200], "accounts": accounts},
         status=400 if form.errors else 200,
+    )
+
+
+# -- the yearly report -----------------------------------------------------------------
+
+
+def _report_for(request: HttpRequest, year: int) -> yearly.YearlyReport:
+    """The report the person asked for: a network they administer (`?network=<slug>`),
+    or, without one, their only network — the consortium for a superuser."""
+    if not yearly.FIRST_YEAR <= year <= timezone.localdate().year:
+        raise Http404
+    access = staff_access(request.user)
+    networks = visible_networks(access)
+    if not access.is_superuser:
+        networks = networks.filter(pk__in=access.admin_network_ids)
+    slug = request.GET.get("network", "")
+    if slug:
+        network = networks.filter(slug=slug).first()
+        if network is None:
+            raise Http404
+    else:
+        network = networks.first() if networks.count() == 1 else None
+    return yearly.build(access, year, network)
+
+
+@require_GET
+@staff_required(Kind.NETWORK_ADMIN)
+def yearly_report(request: HttpRequest, year: int) -> HttpResponse:
+    report = _report_for(request, year)
+    access = staff_access(request.user)
+    choices = visible_networks(access)
+    if not access.is_superuser:
+        choices = choices.filter(pk__in=access.admin_network_ids)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "stats/yearly_report.html",
+        {
+            "report": report,
+            "networks": choices.order_by("name") if choices.count() > 1 else [],
+            "consortium": access.is_superuser,
+            "years": range(this_year, max(yearly.FIRST_YEAR, this_year - 5) - 1, -1),
+            "formats": (),
+        },
+    )
+
+
+@require_GET
+@staff_required(Kind.NETWORK_ADMIN)
+def yearly_report_odt(request: HttpRequest, year: int) -> HttpResponse:
+    report = _report_for(request, year)
+    name = report.network.slug if report.network else "consortium"
+    return documents.download(
+        yearly.as_odt(report), slugify(f"resultats-{year}-{name}") + ".odt", documents.ODT_TYPE
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 
 def _first(model: str, key: str = "pk", *, optional: bool = False, **filters):
@@ -70,6 +71,8 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
         "lending.Licence", "record_id", record__isnull=False, networks__slug="boite-numerique"
     ),
     "stats:export": lambda: {"key": "membership", "fmt": "csv"},
+    "stats:yearly_report": lambda: {"year": timezone.localdate().year},
+    "stats:yearly_report_odt": lambda: {"year": timezone.localdate().year},
     "patrons:confirm": lambda: {"token": "lien-perime"},
     "patrons:password_reset_confirm": lambda: {"uidb64": "MQ", "token": "lien-perime"},
     **{

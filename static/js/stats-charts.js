@@ -26,6 +26,9 @@
     var columns = [];
     for (var i = 1; i < data.headers.length; i++) { columns.push(i); }
     if (kind === "bar-total") { columns = [data.headers.length - 1]; }
+    columns = columns.filter(function (column) {  // text columns (e.g. a resource) are not drawn
+      return data.rows.some(function (row) { return row[column] !== null; });
+    });
     var datasets = columns.map(function (column, n) {
       var colour = PALETTE[n % PALETTE.length];
       return {

@@ -92,7 +92,7 @@ def test_network_admin_sees_the_whole_network_and_nothing_else(
     headers = events.headers
     assert march[headers.index("inscription")] == 3  # Bayeux ×2, Lisieux; not Caen
     refusals = _table(response, "refusals")
-    assert sorted(refusals.rows) == [["expired", 1], ["quota", 1]]
+    assert sorted(refusals.rows) == [["inscription expirée", 1], ["quota atteint", 1]]
     patrons = _table(response, "patrons")
     assert patrons.rows[0][1:3] == [3, 3]
     assert b"Tocqueville" not in response.content
@@ -199,7 +199,7 @@ def test_upload_a_report_then_see_it_beside_the_portal(
     assert report.imported_by == admin_calvados
     page = client.get(DASHBOARD + "?start=2026-01&end=2026-03")
     providers = _table(page, "providers")
-    assert providers.rows == [["cafeyn", 1403, 481, 5]]
+    assert providers.rows == [["cafeyn", "Cafeyn", 1403, 481, 5]]
     counter = _table(page, "counter")
     assert ["cafeyn", "Total_Item_Requests", 510, 388, 505, 1403] in counter.rows
 
@@ -257,12 +257,12 @@ def test_figures_are_cached_until_the_next_roll_up(client, login, admin_calvados
 
     login(client, admin_calvados)
     before = _table(client.get(DASHBOARD + MARCH), "refusals").rows
-    assert sorted(before) == [["expired", 1], ["quota", 1]]
+    assert sorted(before) == [["inscription expirée", 1], ["quota atteint", 1]]
     # A change that bypasses the roll-up is not seen: the page reads its cache…
     MonthlyCount.objects.filter(kind="access_refused", reason="quota").update(count=7)
     assert _table(client.get(DASHBOARD + MARCH), "refusals").rows == before
     # …until the next roll-up, which rebuilds the rows from the events.
     rollup(date(2026, 3, 1), date(2026, 3, 1))
     after = _table(client.get(DASHBOARD + MARCH), "refusals").rows
-    assert sorted(after) == [["expired", 1], ["quota", 1]]
+    assert sorted(after) == [["inscription expirée", 1], ["quota atteint", 1]]
     assert _table(client.get(DASHBOARD + MARCH + "&network=boite-numerique"), "refusals").rows
