@@ -199,12 +199,14 @@ def _child_import(fmt: str, source: str, slug: str) -> None:
     else:
         network = host.network
     resource.networks.add(network)
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     run = harvest(resource)
     seconds = time.perf_counter() - began
+    cpu_seconds = time.process_time() - cpu_began
     peak = _high_water_kib()
     print(json.dumps({"status": run.status, "error": run.error, "created": run.created,
-                      "rejected": run.rejected, "seconds": seconds, "resource": resource.pk,
+                      "rejected": run.rejected, "seconds": seconds, "cpu_seconds": cpu_seconds,
+                      "resource": resource.pk,
                       "peak_kib": peak, "start_kib": start_rss}))  # fmt: skip
 
 

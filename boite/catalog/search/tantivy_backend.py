@@ -20,10 +20,17 @@ from django.utils import translation
 from tantivy import Document, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from boite.catalog.categories import Category
-from boite.catalog.search.base import FACETS, Backend, Hit, SearchQuery, SearchResults
+from boite.catalog.search.base import (
+    FACETS,
+    Backend,
+    Hit,
+    IndexBatch,
+    SearchQuery,
+    SearchResults,
+)
 from boite.lib.text import fold
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 WRITER_HEAP = 128_000_000
 BATCH = 5000
 _LANGUAGE_WORDS = {
@@ -37,10 +44,12 @@ _TEXT_FIELDS = [("title", 4.0), ("subtitle", 2.0), ("people", 2.0), ("subjects",
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
-    builder.add_integer_field("resource", indexed=True, fast=True)
-    for name in ("category", "kind", "audience", "language"):
+    # Stored: a hit is shown from the index alone (id, resource, kind, year, title).
+    builder.add_integer_field("resource", stored=True, indexed=True, fast=True)
+    builder.add_text_field("kind", stored=True, fast=True, tokenizer_name="raw")
+    for name in ("category", "audience", "language"):
         builder.add_text_field(name, fast=True, tokenizer_name="raw")
-    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_integer_field("year", stored=True, indexed=True, fast=True)
     builder.add_text_field("title_sort", fast=True, tokenizer_name="raw")
     builder.add_text_field("title", stored=True, tokenizer_name="fr")
     builder.add_text_field("subtitle", tokenizer_name="fr")
@@ -124,6 +133,39 @@ def record_document(row: tuple) -> Document:
     return doc
 
 
+def data_document(record_id: int, resource_id: int, category: str, data: dict) -> Document:
+    """The document of a record from its normalised fields (a harvest's staged data)."""
+    return record_document(
+        (record_id, resource_id, category, data["kind"], data["audience"], data["title"],
+         data["subtitle"] or "", data["contributors"], data["subjects"],
+         data["description"] or "", data["languages"], data["year"])
+    )  # fmt: skip
+
+
+class TantivyBatch(IndexBatch):
+    """One writer for the whole run, one commit."""
+
+    def __init__(self, backend: TantivyBackend, resource) -> None:
+        super().__init__(backend, resource)
+        self.writer = backend._writer()
+        self.category = resource.category
+
+    def add(self, record_id: int, data: dict, replace: bool = False) -> None:
+        if replace:
+            self.writer.delete_documents_by_term("id", record_id)
+        self.writer.add_document(data_document(record_id, self.resource.pk, self.category, data))
+
+    def delete(self, record_id: int) -> None:
+        self.writer.delete_documents_by_term("id", record_id)
+
+    def commit(self) -> None:
+        self.backend._commit(self.writer)
+        self.backend.check_resource(self.resource)
+
+    def rollback(self) -> None:
+        self.writer.rollback()
+
+
 class TantivyBackend(Backend):
     def __init__(self, path: str) -> None:
         self.path = Path(path)
@@ -185,6 +227,22 @@ class TantivyBackend(Backend):
             if progress and count % BATCH == 0:
                 progress(count)
         return count
+
+    def batch(self, resource) -> TantivyBatch:
+        return TantivyBatch(self, resource)
+
+    def check_resource(self, resource) -> None:
+        """After a run's incremental update, the index must hold exactly the resource's
+        active records; if not (a new replica, an index deleted by hand, a category
+        changed), the resource is re-indexed from the database."""
+        from boite.catalog.models import Record
+
+        searcher = self._searcher()
+        found = searcher.search(
+            Query.term_query(self.schema, "resource", resource.pk), 1, count=True
+        ).count
+        if found != Record.objects.filter(resource=resource, withdrawn=False).count():
+            self.index_resource(resource)
 
     def index_resource(self, resource) -> int:
         from boite.catalog.models import Record
