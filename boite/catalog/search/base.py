@@ -31,6 +31,11 @@ class Hit:
     score: float
     title_html: str = ""
     snippet_html: str = ""
+    # From the index's stored fields: enough to list a hit without the database.
+    title: str = ""
+    kind: str = ""
+    year: int | None = None
+    resource_id: int | None = None
 
 
 @dataclass

@@ -385,7 +385,14 @@ class TantivyBackend(Backend):
             doc = searcher.doc(address)
             record_id = doc.get_first("id")
             relevance = float(score) if isinstance(score, float) else 0.0  # or a sort key
-            hit = Hit(record_id=record_id, score=relevance)
+            hit = Hit(
+                record_id=record_id,
+                score=relevance,
+                title=doc.get_first("title") or "",
+                kind=doc.get_first("kind") or "",
+                year=doc.get_first("year"),
+                resource_id=doc.get_first("resource"),
+            )
             if snippets is not None:
                 hit.snippet_html = _marked(snippets.snippet_from_doc(doc).to_html())
                 hit.title_html = _marked(titles.snippet_from_doc(doc).to_html())
