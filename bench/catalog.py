@@ -320,6 +320,10 @@ def run(report) -> None:
             report.figure(f"catalog.{fmt}_import.records", result["created"], "records")
             report.figure(f"catalog.{fmt}_import.throughput_index_included",
                           result["created"] / result["seconds"], "records/s")  # fmt: skip
+            # CPU seconds of the importing process (all its threads, tantivy's included):
+            # what the import costs, whatever else the machine runs at the same time.
+            report.figure(f"catalog.{fmt}_import.throughput_per_cpu_second",
+                          result["created"] / result["cpu_seconds"], "records/s")  # fmt: skip
             report.figure(f"catalog.{fmt}_import.peak_memory", result["peak_kib"] / 1024, "MiB")
             report.figure(f"catalog.{fmt}_import.memory_growth",
                           (result["peak_kib"] - result["start_kib"]) / 1024, "MiB")  # fmt: skip

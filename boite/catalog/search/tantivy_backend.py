@@ -30,7 +30,7 @@ from boite.catalog.search.base import (
 )
 from boite.lib.text import fold
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 WRITER_HEAP = 128_000_000
 BATCH = 5000
 _LANGUAGE_WORDS = {
