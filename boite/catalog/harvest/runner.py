@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -228,6 +229,7 @@ def _apply(run: HarvestRun) -> None:
     index = get_backend().batch(resource)
     try:
         with transaction.atomic():
+            _keep_latest(run)
             for rows in _changed_rows(run):
                 _upsert(run, rows, now, index)
             if going:
@@ -241,36 +243,45 @@ def _apply(run: HarvestRun) -> None:
     index.commit()
 
 
-def _latest_clause(staged: str) -> str:
-    """The last occurrence of an identifier in the source wins."""
-    return (
-        f"NOT EXISTS (SELECT 1 FROM {staged} s2 WHERE s2.run_id = s.run_id "
-        "AND s2.provider_id = s.provider_id AND s2.deleted = %s AND s2.id > s.id)"
-    )
+def _keep_latest(run: HarvestRun) -> None:
+    """The last occurrence of an identifier in the source wins: drop the earlier ones
+    (one statement for the whole run, so that each page below is a plain range)."""
+    staged = connection.ops.quote_name(StagedRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {staged} WHERE run_id = %s AND deleted = %s AND EXISTS ("
+            f"SELECT 1 FROM {staged} s2 WHERE s2.run_id = {staged}.run_id "
+            f"AND s2.provider_id = {staged}.provider_id AND s2.deleted = %s "
+            f"AND s2.id > {staged}.id)",
+            [run.pk, False, False],
+        )
 
 
 def _changed_rows(run: HarvestRun):
     """Pages of (staged id, provider id, data, fingerprint, record id or None) for the
-    records that are new, changed (another fingerprint) or coming back after a withdrawal."""
+    records that are new, changed (another fingerprint) or coming back after a
+    withdrawal. Pages are ranges of staged ids: each costs the same, whatever the plan."""
     qn = connection.ops.quote_name
     staged = qn(StagedRecord._meta.db_table)
     records = qn(Record._meta.db_table)
     sql = (
         f"SELECT s.id, s.provider_id, s.data, s.fingerprint, r.id FROM {staged} s "
         f"LEFT JOIN {records} r ON r.resource_id = %s AND r.provider_id = s.provider_id "
-        f"WHERE s.run_id = %s AND s.deleted = %s AND s.id > %s AND {_latest_clause(staged)} "
+        "WHERE s.run_id = %s AND s.deleted = %s AND s.id > %s AND s.id <= %s "
         "AND (r.id IS NULL OR r.fingerprint <> s.fingerprint OR r.withdrawn = %s) "
-        f"ORDER BY s.id LIMIT {BATCH}"
+        "ORDER BY s.id"
     )
-    last = 0
-    while True:
+    bounds = StagedRecord.objects.filter(run=run).aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return
+    last = bounds["low"] - 1
+    while last < bounds["high"]:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [run.resource_id, run.pk, False, last, False, True])
+            cursor.execute(sql, [run.resource_id, run.pk, False, last, last + BATCH, True])
             rows = cursor.fetchall()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield rows
+        last += BATCH
+        if rows:
+            yield rows
 
 
 def _distinct_staged(run: HarvestRun) -> int:
