@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Query, Router, Schema
 
 from boite.catalog.models import Record, Resource
@@ -76,9 +77,13 @@ class SearchIn(Schema):
     per_page: int = 20
 
 
-def _open_resource_ids(request: HttpRequest) -> list[int]:
+_ID_MARK = 987654321
+
+
+def _open_resources(request: HttpRequest) -> dict[int, str]:
+    """Id → short name of the resources open to the portal's network."""
     network = getattr(request, "network", None)
-    return list(Resource.objects.open_to(network).values_list("pk", flat=True))
+    return dict(Resource.objects.open_to(network).values_list("pk", "slug"))
 
 
 def _record_out(request: HttpRequest, record: Record) -> dict:
@@ -106,9 +111,10 @@ def _record_out(request: HttpRequest, record: Record) -> dict:
 @router.get("/search", response=SearchOut, summary="Search the catalogue of the portal")
 def search_records(request: HttpRequest, filters: Query[SearchIn]):
     sort = filters.sort if filters.sort in ("relevance", "newest", "title") else "relevance"
+    slugs = _open_resources(request)
     query = SearchQuery(
         text=filters.q[:200],
-        resource_ids=_open_resource_ids(request),
+        resource_ids=list(slugs),
         category=filters.category,
         kind=filters.kind,
         resource=filters.resource,
@@ -121,24 +127,21 @@ def search_records(request: HttpRequest, filters: Query[SearchIn]):
         per_page=max(1, min(filters.per_page, 100)),
     )
     results = search(query)
-    ids = [h.record_id for h in results.hits]
-    records = (
-        Record.objects.filter(pk__in=ids, withdrawn=False, resource__in=query.resource_ids)
-        .select_related("resource")
-        .in_bulk()
-    )
+    # Hits are listed from the index's stored fields: no database read per hit. The
+    # index holds active records only, and the query is limited to the open resources.
+    url = reverse("catalog:record", args=[_ID_MARK]).replace(str(_ID_MARK), "{}")
     hits = [
         {
             "id": h.record_id,
-            "title": records[h.record_id].title,
-            "kind": records[h.record_id].kind,
-            "year": records[h.record_id].year,
-            "resource": records[h.record_id].resource.slug,
-            "url": records[h.record_id].get_absolute_url(),
+            "title": h.title,
+            "kind": h.kind,
+            "year": h.year,
+            "resource": slugs.get(h.resource_id, ""),
+            "url": url.format(h.record_id),
             "snippet": h.snippet_html,
         }
         for h in results.hits
-        if h.record_id in records
+        if h.resource_id in slugs
     ]
     return {
         "count": results.count,

@@ -341,6 +341,7 @@ class StagedRecord(models.Model):
     provider_id = models.CharField(max_length=200)
     deleted = models.BooleanField(default=False)
     data = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64, default="")
 
     class Meta:
         indexes = [models.Index(fields=["run", "provider_id"])]

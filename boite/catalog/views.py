@@ -30,7 +30,9 @@ def _get_record_for_network(request: HttpRequest, pk: int) -> Record:
 
 
 def _records_in_order(request: HttpRequest, ids: list[int]) -> list[Record]:
-    found = Record.objects.visible_to(request.network).select_related("resource").in_bulk(ids)
+    # A list shows neither the source payload (up to 50 kB a record) nor the identifiers.
+    records = Record.objects.visible_to(request.network).select_related("resource")
+    found = records.defer("source_payload", "identifiers").in_bulk(ids)
     return [found[i] for i in ids if i in found]
 
 

@@ -63,8 +63,19 @@ def _name(element) -> str:
     return _tag_name(tag) if isinstance(tag, str) else ""
 
 
+_KIDS: dict = {}  # element → {name: [children]}, for the product being read only
+
+
 def _children(element, name: str) -> list:
-    return [c for c in element if _name(c) == name]
+    kids = _KIDS.get(element)
+    if kids is None:
+        kids = {}
+        for child in element:
+            tag = child.tag
+            if isinstance(tag, str):
+                kids.setdefault(_tag_name(tag), []).append(child)
+        _KIDS[element] = kids
+    return kids.get(name, [])
 
 
 def _child(element, name: str):
@@ -192,14 +203,16 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
             position += 1
             try:
                 found = product_to_item(element)
-                yield found if isinstance(found, Deletion) else validated(found)
+                found = found if isinstance(found, Deletion) else validated(found)
             except (ValueError, TypeError, AttributeError) as error:
-                yield Rejection(
+                found = Rejection(
                     position,
                     str(error),
                     _text(element, "RecordReference"),
                     etree.tostring(element, encoding="unicode")[:500],
                 )
+            _KIDS.clear()
+            yield found
             # Free what was read: the element and the siblings before it.
             element.clear(keep_tail=False)
             parent = element.getparent()

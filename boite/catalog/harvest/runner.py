@@ -11,13 +11,18 @@
 5. The search index of the resource is brought up to date in the same job.
 """
 
+# SQL here is built from model table and column names only; every value is a parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,9 +95,6 @@ def execute(run: HarvestRun, progress: Callable[[HarvestRun], None] | None = Non
         run.finished_at = timezone.now()
         run.save()
         Resource.objects.filter(pk=resource.pk).update(last_harvested_at=run.finished_at)
-        from boite.catalog.search import get_backend
-
-        get_backend().index_resource(resource)
     finally:
         StagedRecord.objects.filter(run=run).delete()
     if progress:
@@ -122,6 +124,10 @@ def _incremental_since(run: HarvestRun) -> date | None:
 
 
 def _stage(run: HarvestRun, fmt, progress) -> None:
+    """Write what the source sends to the staging table, in batches of plain SQL rows.
+
+    Each item is serialised once (JSON) and fingerprinted once here; applying the run
+    later compares fingerprints in SQL and never builds a model instance per record."""
     resource = run.resource
 
     def on_total(total: int) -> None:
@@ -134,12 +140,21 @@ def _stage(run: HarvestRun, fmt, progress) -> None:
         auth=(resource.harvest_auth, resource.harvest_username, resource.harvest_secret),
         on_total=on_total,
     )
-    staged: list[StagedRecord] = []
+    table = connection.ops.quote_name(StagedRecord._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (run_id, provider_id, deleted, data, fingerprint) "
+        f"VALUES (%s, %s, %s, {_json_placeholder()}, %s)"
+    )
+    staged: list[tuple] = []
     rejected: list[RejectedRecord] = []
+    dumps = json.dumps
 
     def flush() -> None:
-        StagedRecord.objects.bulk_create(staged)
-        RejectedRecord.objects.bulk_create(rejected)
+        with transaction.atomic():  # one commit per batch, not one per row
+            if staged:
+                with connection.cursor() as cursor:
+                    cursor.executemany(sql, staged)
+            RejectedRecord.objects.bulk_create(rejected)
         staged.clear()
         rejected.clear()
         run.save(update_fields=["read", "rejected", "total"])
@@ -149,12 +164,19 @@ def _stage(run: HarvestRun, fmt, progress) -> None:
     for found in fmt.read(run.source, options):
         run.read += 1
         if isinstance(found, Item):
+            data = found.as_data()
             staged.append(
-                StagedRecord(run=run, provider_id=found.provider_id, data=found.as_data())
+                (
+                    run.pk,
+                    found.provider_id,
+                    False,
+                    dumps(data, ensure_ascii=False),
+                    Item.fingerprint(data),
+                )
             )
         elif isinstance(found, Deletion):
             if found.provider_id:
-                staged.append(StagedRecord(run=run, provider_id=found.provider_id, deleted=True))
+                staged.append((run.pk, found.provider_id, True, "{}", ""))
         elif isinstance(found, Rejection):
             run.rejected += 1
             rejected.append(
@@ -169,6 +191,10 @@ def _stage(run: HarvestRun, fmt, progress) -> None:
         if len(staged) + len(rejected) >= BATCH:
             flush()
     flush()
+
+
+def _json_placeholder() -> str:
+    return "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
 
 
 def _apply(run: HarvestRun) -> None:
@@ -195,67 +221,134 @@ def _apply(run: HarvestRun) -> None:
             )
             % {"going": going, "catalogue": catalogue}
         )
+    from boite.catalog.search import get_backend
+
     now = timezone.now()
-    with transaction.atomic():
-        batch: list[tuple[str, dict]] = []
-        rows = staged.filter(deleted=False).order_by("pk").values_list("provider_id", "data")
-        for row in rows.iterator(chunk_size=BATCH):
-            batch.append(row)
-            if len(batch) >= BATCH:
-                _upsert(run, batch, now)
-                batch = []
-        if batch:
-            _upsert(run, batch, now)
-        run.withdrawn = vanished.update(withdrawn=True, withdrawn_at=now, updated_at=now)
+    # One index writer for the whole run: the documents are built from the staged data
+    # as the rows are written, and committed once, after the database transaction.
+    index = get_backend().batch(resource)
+    try:
+        with transaction.atomic():
+            _keep_latest(run)
+            for rows in _changed_rows(run):
+                _upsert(run, rows, now, index)
+            if going:
+                for pk in vanished.values_list("pk", flat=True).iterator(chunk_size=BATCH):
+                    index.delete(pk)
+            run.withdrawn = vanished.update(withdrawn=True, withdrawn_at=now, updated_at=now)
+            run.unchanged = _distinct_staged(run) - run.created - run.updated
+    except BaseException:
+        index.rollback()
+        raise
+    index.commit()
 
 
-def _upsert(run: HarvestRun, rows: list[tuple[str, dict]], now) -> None:
-    from boite.catalog.harvest.base import Item as _Item
+def _keep_latest(run: HarvestRun) -> None:
+    """The last occurrence of an identifier in the source wins: drop the earlier ones
+    (one statement for the whole run, so that each page below is a plain range)."""
+    staged = connection.ops.quote_name(StagedRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {staged} WHERE run_id = %s AND deleted = %s AND EXISTS ("
+            f"SELECT 1 FROM {staged} s2 WHERE s2.run_id = {staged}.run_id "
+            f"AND s2.provider_id = {staged}.provider_id AND s2.deleted = %s "
+            f"AND s2.id > {staged}.id)",
+            [run.pk, False, False],
+        )
 
-    resource = run.resource
-    latest = dict(rows)  # the last occurrence of an identifier wins
-    existing = {
-        r.provider_id: r
-        for r in Record.objects.filter(resource=resource, provider_id__in=list(latest))
-    }
-    creates, updates = [], []
-    for provider_id, data in latest.items():
-        fingerprint = _Item.fingerprint(data)
-        values = {k: data.get(k) for k in _FIELDS}
-        for key in ("available_from", "available_until"):
-            values[key] = date.fromisoformat(values[key]) if values[key] else None
-        if values["audience"] == Audience.ALL and resource.audience == Audience.YOUTH:
-            values["audience"] = Audience.YOUTH  # a youth resource holds youth titles
-        record = existing.get(provider_id)
-        if record is None:
-            creates.append(
-                Record(
-                    resource=resource,
-                    provider_id=provider_id,
-                    fingerprint=fingerprint,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
-            )
-        elif record.fingerprint != fingerprint or record.withdrawn:
-            for key, value in values.items():
-                setattr(record, key, value)
-            record.fingerprint = fingerprint
-            record.withdrawn = False
-            record.withdrawn_at = None
-            record.updated_at = now
-            updates.append(record)
-        else:
-            run.unchanged += 1
-    Record.objects.bulk_create(creates, batch_size=BATCH)
-    Record.objects.bulk_update(
-        updates,
-        [*_FIELDS, "fingerprint", "withdrawn", "withdrawn_at", "updated_at"],
-        batch_size=500,
+
+def _changed_rows(run: HarvestRun):
+    """Pages of (staged id, provider id, data, fingerprint, record id or None) for the
+    records that are new, changed (another fingerprint) or coming back after a
+    withdrawal. Pages are ranges of staged ids: each costs the same, whatever the plan."""
+    qn = connection.ops.quote_name
+    staged = qn(StagedRecord._meta.db_table)
+    records = qn(Record._meta.db_table)
+    sql = (
+        f"SELECT s.id, s.provider_id, s.data, s.fingerprint, r.id FROM {staged} s "
+        f"LEFT JOIN {records} r ON r.resource_id = %s AND r.provider_id = s.provider_id "
+        "WHERE s.run_id = %s AND s.deleted = %s AND s.id > %s AND s.id <= %s "
+        "AND (r.id IS NULL OR r.fingerprint <> s.fingerprint OR r.withdrawn = %s) "
+        "ORDER BY s.id"
     )
-    run.created += len(creates)
-    run.updated += len(updates)
+    bounds = StagedRecord.objects.filter(run=run).aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return
+    last = bounds["low"] - 1
+    while last < bounds["high"]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [run.resource_id, run.pk, False, last, last + BATCH, True])
+            rows = cursor.fetchall()
+        last += BATCH
+        if rows:
+            yield rows
+
+
+def _distinct_staged(run: HarvestRun) -> int:
+    return (
+        StagedRecord.objects.filter(run=run, deleted=False).values("provider_id").distinct().count()
+    )
+
+
+_COLUMNS = [*_FIELDS, "fingerprint", "withdrawn", "withdrawn_at", "updated_at"]
+_JSON_FIELDS = {"contributors", "languages", "subjects", "identifiers"}
+
+
+def _upsert_sql(count: int) -> str:
+    qn = connection.ops.quote_name
+    columns = ["resource_id", "provider_id", *_COLUMNS, "created_at"]
+    json_placeholder = _json_placeholder()
+    row = "(" + ", ".join(json_placeholder if c in _JSON_FIELDS else "%s" for c in columns) + ")"
+    updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _COLUMNS)
+    return (
+        f"INSERT INTO {qn(Record._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        f"VALUES {', '.join([row] * count)} "
+        f"ON CONFLICT (resource_id, provider_id) DO UPDATE SET {updates} "
+        "RETURNING id, provider_id"
+    )
+
+
+def _upsert(run: HarvestRun, rows: list[tuple], now, index) -> None:
+    """Insert or update one page of changed records with one statement, and hand each
+    to the index as a document built from the same data."""
+    resource = run.resource
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    youth = resource.audience == Audience.YOUTH
+    params: list = []
+    documents: dict[str, tuple] = {}
+    replaced: set[str] = set()
+    dumps = json.dumps
+    for _staged_id, provider_id, data, fingerprint, record_id in rows:
+        if isinstance(data, str | bytes):
+            data = json.loads(data)
+        if data.get("audience") == Audience.ALL and youth:
+            data["audience"] = Audience.YOUTH  # a youth resource holds youth titles
+        params += [resource.pk, provider_id]
+        for key in _FIELDS:
+            value = data.get(key)
+            if key in _JSON_FIELDS:
+                value = dumps(
+                    value if value is not None else ([] if key != "identifiers" else {}),
+                    ensure_ascii=False,
+                )
+            elif key in ("available_from", "available_until"):
+                value = ops.adapt_datefield_value(date.fromisoformat(value)) if value else None
+            elif value is None and key not in ("year", "duration_minutes"):
+                value = ""
+            params.append(value)
+        params += [fingerprint, False, None, stamp, stamp]
+        documents[provider_id] = data
+        if record_id is None:
+            run.created += 1
+        else:
+            run.updated += 1
+            replaced.add(provider_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(len(rows)), params)
+        returned = cursor.fetchall()
+    for record_id, provider_id in returned:
+        index.add(record_id, documents[provider_id], replace=provider_id in replaced)
 
 
 def harvest(resource: Resource, **kwargs) -> HarvestRun:

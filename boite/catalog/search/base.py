@@ -31,6 +31,11 @@ class Hit:
     score: float
     title_html: str = ""
     snippet_html: str = ""
+    # From the index's stored fields: enough to list a hit without the database.
+    title: str = ""
+    kind: str = ""
+    year: int | None = None
+    resource_id: int | None = None
 
 
 @dataclass
@@ -42,7 +47,35 @@ class SearchResults:
     suggestions: list[str] = field(default_factory=list)
 
 
+class IndexBatch:
+    """The index changes of one harvest run: documents are handed over as the run writes
+    its rows, and `commit` (after the database transaction) makes them visible at once.
+
+    This default keeps nothing and re-indexes the resource from the database on commit:
+    correct for any backend, only slower."""
+
+    def __init__(self, backend: Backend, resource) -> None:
+        self.backend = backend
+        self.resource = resource
+
+    def add(self, record_id: int, data: dict, replace: bool = False) -> None:
+        """A record created (or, with `replace`, changed) with these normalised fields."""
+
+    def delete(self, record_id: int) -> None:
+        """A record withdrawn."""
+
+    def commit(self) -> None:
+        self.backend.index_resource(self.resource)
+
+    def rollback(self) -> None:
+        """The run failed: the index stays as it was."""
+
+
 class Backend:
+    def batch(self, resource) -> IndexBatch:
+        """Index changes of one harvest of `resource`, committed once."""
+        return IndexBatch(self, resource)
+
     def search(self, query: SearchQuery) -> SearchResults:
         raise NotImplementedError
 

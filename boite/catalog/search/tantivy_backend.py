@@ -20,10 +20,17 @@ from django.utils import translation
 from tantivy import Document, Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from boite.catalog.categories import Category
-from boite.catalog.search.base import FACETS, Backend, Hit, SearchQuery, SearchResults
+from boite.catalog.search.base import (
+    FACETS,
+    Backend,
+    Hit,
+    IndexBatch,
+    SearchQuery,
+    SearchResults,
+)
 from boite.lib.text import fold
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"
 WRITER_HEAP = 128_000_000
 BATCH = 5000
 _LANGUAGE_WORDS = {
@@ -37,10 +44,13 @@ _TEXT_FIELDS = [("title", 4.0), ("subtitle", 2.0), ("people", 2.0), ("subjects",
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
-    builder.add_integer_field("resource", indexed=True, fast=True)
-    for name in ("category", "kind", "audience", "language"):
+    # Stored: a hit is shown from the index alone (id, resource, kind, year, title).
+    builder.add_integer_field("resource", stored=True, indexed=True, fast=True)
+    builder.add_text_field("kind", stored=True, fast=True, tokenizer_name="raw")
+    builder.add_text_field("category", stored=True, fast=True, tokenizer_name="raw")
+    for name in ("audience", "language"):
         builder.add_text_field(name, fast=True, tokenizer_name="raw")
-    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_integer_field("year", stored=True, indexed=True, fast=True)
     builder.add_text_field("title_sort", fast=True, tokenizer_name="raw")
     builder.add_text_field("title", stored=True, tokenizer_name="fr")
     builder.add_text_field("subtitle", tokenizer_name="fr")
@@ -124,6 +134,39 @@ def record_document(row: tuple) -> Document:
     return doc
 
 
+def data_document(record_id: int, resource_id: int, category: str, data: dict) -> Document:
+    """The document of a record from its normalised fields (a harvest's staged data)."""
+    return record_document(
+        (record_id, resource_id, category, data["kind"], data["audience"], data["title"],
+         data["subtitle"] or "", data["contributors"], data["subjects"],
+         data["description"] or "", data["languages"], data["year"])
+    )  # fmt: skip
+
+
+class TantivyBatch(IndexBatch):
+    """One writer for the whole run, one commit."""
+
+    def __init__(self, backend: TantivyBackend, resource) -> None:
+        super().__init__(backend, resource)
+        self.writer = backend._writer()
+        self.category = resource.category
+
+    def add(self, record_id: int, data: dict, replace: bool = False) -> None:
+        if replace:
+            self.writer.delete_documents_by_term("id", record_id)
+        self.writer.add_document(data_document(record_id, self.resource.pk, self.category, data))
+
+    def delete(self, record_id: int) -> None:
+        self.writer.delete_documents_by_term("id", record_id)
+
+    def commit(self) -> None:
+        self.backend._commit(self.writer)
+        self.backend.check_resource(self.resource)
+
+    def rollback(self) -> None:
+        self.writer.rollback()
+
+
 class TantivyBackend(Backend):
     def __init__(self, path: str) -> None:
         self.path = Path(path)
@@ -131,6 +174,7 @@ class TantivyBackend(Backend):
         self._index: tantivy.Index | None = None
         self._lock = threading.Lock()
         self._reloaded = 0.0
+        self._categories: dict[int, str] = {}  # resource id → category, from the index
 
     # -- the index ------------------------------------------------------------
     @property
@@ -159,6 +203,7 @@ class TantivyBackend(Backend):
             # Another process (the worker) may have committed: look at most once a second.
             self.index.reload()
             self._reloaded = now
+            self._categories = {}
         return self.index.searcher()
 
     def _writer(self):
@@ -176,6 +221,7 @@ class TantivyBackend(Backend):
         writer.wait_merging_threads()
         self.index.reload()
         self._reloaded = time.monotonic()
+        self._categories = {}
 
     def _add_records(self, writer, records, progress=None) -> int:
         count = 0
@@ -185,6 +231,22 @@ class TantivyBackend(Backend):
             if progress and count % BATCH == 0:
                 progress(count)
         return count
+
+    def batch(self, resource) -> TantivyBatch:
+        return TantivyBatch(self, resource)
+
+    def check_resource(self, resource) -> None:
+        """After a run's incremental update, the index must hold exactly the resource's
+        active records; if not (a new replica, an index deleted by hand, a category
+        changed), the resource is re-indexed from the database."""
+        from boite.catalog.models import Record
+
+        searcher = self._searcher()
+        found = searcher.search(
+            Query.term_query(self.schema, "resource", resource.pk), 1, count=True
+        ).count
+        if found != Record.objects.filter(resource=resource, withdrawn=False).count():
+            self.index_resource(resource)
 
     def index_resource(self, resource) -> int:
         from boite.catalog.models import Record
@@ -294,25 +356,38 @@ class TantivyBackend(Backend):
         full = self._compose(text_query, filters)
         per_page = max(1, min(query.per_page, 100))
         offset = (max(1, query.page) - 1) * per_page
-        kwargs = {"limit": per_page, "offset": offset, "count": True}
+        # With facets, the count comes from the aggregation (every document has one
+        # resource): the matching documents are walked once, not twice.
+        kwargs = {"limit": per_page, "offset": offset, "count": not query.facets}
         if query.sort == "newest" or (query.sort == "relevance" and not text_query):
             kwargs.update(order_by_field="year", order=tantivy.Order.Desc)
         elif query.sort == "title":
             kwargs.update(order_by_field="title_sort", order=tantivy.Order.Asc)
-        result = searcher.search(full, **kwargs)
-        if not result.count and text_query is not None:
+        results = SearchResults(count=0, hits=[])
+        self._count(searcher, full, results, query.facets, kwargs)
+        if not results.count and text_query is not None:
             # Nothing matches as typed: accept typing mistakes (« cinma » → « cinéma »).
             # Tolerance only when needed keeps the usual queries fast and precise.
             text_query = self._text_query(query.text, tolerant=True)
             full = self._compose(text_query, filters)
-            result = searcher.search(full, **kwargs)
-        hits = self._hits(searcher, result.hits, text_query)
-        results = SearchResults(count=result.count or 0, hits=hits)
-        if query.facets:
-            self._facets(searcher, full, results)
+            self._count(searcher, full, results, query.facets, kwargs)
+        if results.count:
+            found = results.hits or searcher.search(full, **kwargs).hits
+            results.hits = self._hits(searcher, found, text_query)
         if results.count == 0 and query.text:
             results.suggestions = self._did_you_mean(searcher, query)
         return results
+
+    def _count(self, searcher, full, results: SearchResults, facets: bool, kwargs) -> None:
+        """Count the matches: with the facets when asked for, else with the search
+        itself (whose raw hits are then kept in `results.hits` for `_hits`)."""
+        results.facets, results.year_range, results.hits = {}, None, []
+        if facets:
+            self._facets(searcher, full, results)
+        else:
+            found = searcher.search(full, **kwargs)
+            results.count = found.count or 0
+            results.hits = found.hits
 
     def _hits(self, searcher, found, text_query) -> list[Hit]:
         snippets = None
@@ -327,7 +402,14 @@ class TantivyBackend(Backend):
             doc = searcher.doc(address)
             record_id = doc.get_first("id")
             relevance = float(score) if isinstance(score, float) else 0.0  # or a sort key
-            hit = Hit(record_id=record_id, score=relevance)
+            hit = Hit(
+                record_id=record_id,
+                score=relevance,
+                title=doc.get_first("title") or "",
+                kind=doc.get_first("kind") or "",
+                year=doc.get_first("year"),
+                resource_id=doc.get_first("resource"),
+            )
             if snippets is not None:
                 hit.snippet_html = _marked(snippets.snippet_from_doc(doc).to_html())
                 hit.title_html = _marked(titles.snippet_from_doc(doc).to_html())
@@ -335,15 +417,41 @@ class TantivyBackend(Backend):
         return hits
 
     def _facets(self, searcher, full: Query, results: SearchResults) -> None:
-        aggs = {name: {"terms": {"field": name, "size": 50}} for name in FACETS}
+        # Every document has exactly one resource and the category of its resource: the
+        # count and the category facet are sums over the resource buckets (exact, as the
+        # resource aggregation returns every resource), one aggregation fewer to run.
+        aggs = {
+            name: {"terms": {"field": name, "size": 10_000 if name == "resource" else 50}}
+            for name in FACETS
+            if name != "category"
+        }
         aggs["year"] = {"stats": {"field": "year"}}
         found = searcher.aggregate(full, aggs)
         for name in FACETS:
-            buckets = found.get(name, {}).get("buckets", [])
-            results.facets[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+            if name != "category":
+                buckets = found.get(name, {}).get("buckets", [])
+                results.facets[name] = [(_key(b["key"]), int(b["doc_count"])) for b in buckets]
+        categories: dict[str, int] = {}
+        for resource_id, count in results.facets["resource"]:
+            category = self._category_of(searcher, int(resource_id))
+            categories[category] = categories.get(category, 0) + count
+        results.count = sum(count for _r, count in results.facets["resource"])
+        results.facets["category"] = sorted(categories.items(), key=lambda c: (-c[1], c[0]))
+        results.facets["resource"] = results.facets["resource"][:50]
         stats = found.get("year", {})
         if stats.get("count"):
             results.year_range = (int(stats["min"]), int(stats["max"]))
+
+    def _category_of(self, searcher, resource_id: int) -> str:
+        """The category of a resource, read once from one of its documents."""
+        category = self._categories.get(resource_id)
+        if category is None:
+            found = searcher.search(Query.term_query(self.schema, "resource", resource_id), 1)
+            category = ""
+            if found.hits:
+                category = searcher.doc(found.hits[0][1]).get_first("category") or ""
+            self._categories[resource_id] = category
+        return category
 
     def _did_you_mean(self, searcher, query: SearchQuery) -> list[str]:
         """Titles close to what was typed, from the resources the network may see."""
@@ -403,6 +511,13 @@ class TantivyBackend(Backend):
         )
         hits = searcher.search(query, limit).hits
         return [searcher.doc(a).get_first("id") for _s, a in hits]
+
+
+def _key(value) -> str:
+    """A bucket key as text: integer fields come back as numbers (5 or 5.0)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def _marked(snippet_html: str) -> str:

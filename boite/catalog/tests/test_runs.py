@@ -210,3 +210,14 @@ def test_every_format_reharvests_through_the_cli_and_the_back_office(
         run = resource.runs.order_by("-pk").first()
         assert run.started_by == admin_calvados
         assert (run.status, run.created, run.updated) == ("succeeded", 0, 0), slug
+
+
+def test_an_identifier_read_twice_keeps_its_last_occurrence(db, make_resource, tmp_path, ten):
+    rows = [*ten, ("r3", "Titre répété, seconde version")]
+    resource = make_resource(source=_csv(tmp_path / "a.csv", rows))
+    run = harvest(resource)
+    assert (run.read, run.created, run.unchanged) == (11, 10, 0)
+    assert Record.objects.get(provider_id="r3").title == "Titre répété, seconde version"
+    again = harvest(resource)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 10)
+    assert _search_ids(resource, "seconde version") == {Record.objects.get(provider_id="r3").pk}
