@@ -318,7 +318,10 @@ def _period_tsv(text: str) -> tuple[date, date]:
 
 
 def read_tsv(data: bytes) -> ParsedReport:
-    lines = list(csv.reader(io.StringIO(_decode(data)), delimiter="\t"))
+    try:
+        lines = list(csv.reader(io.StringIO(_decode(data), newline=""), delimiter="\t"))
+    except csv.Error:
+        raise ReportError(_("The file is not a tab-separated COUNTER report.")) from None
     header: dict[str, str] = {}
     index = 0
     while index < len(lines) and lines[index] and lines[index][0].strip():
@@ -398,12 +401,19 @@ def read_simple_csv(data: bytes) -> ParsedReport:
     delimiter = (
         ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
     )
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+    except csv.Error:
+        raise ReportError(_("The file is not a CSV file.")) from None
     if any(c not in columns for c in ("month", "item", "count")):
         raise ReportError(_("The CSV file must have the columns month, item, metric and count."))
     rows = []
-    for number, raw in enumerate(reader, start=2):
+    try:
+        raw_rows = list(reader)
+    except csv.Error:
+        raise ReportError(_("The file is not a CSV file.")) from None
+    for number, raw in enumerate(raw_rows, start=2):
         values = {(k or "").strip().lower(): (v or "") for k, v in raw.items()}
         if not any(v.strip() for v in values.values()):
             continue
