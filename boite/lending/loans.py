@@ -410,10 +410,15 @@ def place_hold(patron, record, network) -> Hold:
 
 def cancel_hold(hold: Hold) -> None:
     now = timezone.now()
-    updated = Hold.objects.filter(pk=hold.pk, state__in=Hold.OPEN_STATES).update(
+    # A hold still waiting leaves the queue: the statistics count it out. One whose turn
+    # had come was already counted out by HOLD_FILLED.
+    if Hold.objects.filter(pk=hold.pk, state=Hold.State.WAITING).update(
         state=Hold.State.CANCELLED, ended_at=now
-    )
-    if not updated:
+    ):
+        _event(EventKind.HOLD_CANCELLED, hold)
+    elif not Hold.objects.filter(pk=hold.pk, state__in=Hold.OPEN_STATES).update(
+        state=Hold.State.CANCELLED, ended_at=now
+    ):
         raise LendingRefusal(_("This hold is already over."))
     advance_queue(hold.record, now=now)
 

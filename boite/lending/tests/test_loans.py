@@ -205,6 +205,10 @@ def test_cancel_a_hold_and_hold_limits(patron_bayeux, pnb_resource, make_licence
     lending.cancel_hold(hold)
     hold.refresh_from_db()
     assert hold.state == Hold.State.CANCELLED
+    # The statistics see the hold leave the queue.
+    from boite.stats.models import Event
+
+    assert Event.objects.filter(kind="hold_cancelled", patron=patron_bayeux.pseudonym).count() == 1
     assert lending.place_hold(patron_bayeux, second, calvados).state == Hold.State.WAITING
 
 
