@@ -149,6 +149,12 @@ class Resource(models.Model):
         if not isinstance(self.harvest_options, dict):
             raise ValidationError({"harvest_options": _('Enter an object: {"key": value}.')})
 
+    @property
+    def is_lent(self) -> bool:
+        """E-books and audiobooks are borrowed through PNB (boite.lending), title by title,
+        not opened at the provider: their record pages offer « Emprunter », not « Accéder »."""
+        return self.category in (Category.BOOK, Category.AUDIOBOOK)
+
     def get_access_url(self, record: Record | None = None) -> str:
         """The access gate of the resource (served by the access app)."""
         if record is not None:

@@ -405,3 +405,12 @@ def test_erasing_a_patron_forgets_hints_and_ends_holds(
     hold.refresh_from_db()
     assert hold.state == Hold.State.CANCELLED
     assert not Loan.objects.exclude(hint="").exists()
+
+
+def test_a_lent_title_offers_to_borrow_not_to_open(client, pnb_resource):
+    from boite.catalog.models import Record
+
+    record = Record.objects.create(resource=pnb_resource, provider_id="p1", title="Un roman")
+    page = client.get(f"/notices/{record.pk}/").content.decode()
+    assert pnb_resource.is_lent
+    assert "/acces/" not in page
