@@ -88,6 +88,7 @@ class ScopedInline(admin.TabularInline):
     so the roles of the page decide, not Django's per-model permissions."""
 
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _parent_admin(self) -> admin.ModelAdmin | None:
         return self.admin_site._registry.get(self.parent_model)
