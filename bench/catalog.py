@@ -204,9 +204,12 @@ def _child_import(fmt: str, source: str, slug: str) -> None:
     seconds = time.perf_counter() - began
     cpu_seconds = time.process_time() - cpu_began
     peak = _high_water_kib()
+    reader = getattr(run, "reader", None)
     print(json.dumps({"status": run.status, "error": run.error, "created": run.created,
                       "rejected": run.rejected, "seconds": seconds, "cpu_seconds": cpu_seconds,
-                      "resource": resource.pk,
+                      "reader_cpu_seconds": reader.child_cpu_seconds if reader else 0,
+                      "reader_peak_kib": reader.child_peak_kib if reader else 0,
+                      "resource": resource.pk, "load": os.getloadavg()[0],
                       "peak_kib": peak, "start_kib": start_rss}))  # fmt: skip
 
 

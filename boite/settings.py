@@ -147,14 +147,23 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "admin:login"
 
-# Cache: process memory by default, Redis when REDIS_URL is set.
+# Cache: Redis when REDIS_URL is set; otherwise files under var/cache, which the web
+# processes and the worker share (rate limits, a harvest's live progress); process
+# memory in the tests.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-else:
+elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # Background jobs: Huey on SQLite under var/, or on Redis when REDIS_URL is set.
 # Tests run tasks immediately, in the calling thread.

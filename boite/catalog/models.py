@@ -341,13 +341,12 @@ class RejectedRecord(models.Model):
 
 
 class StagedRecord(models.Model):
-    """A record read by a run, waiting for the run to apply its changes in one transaction."""
+    """An identifier a running harvest has read: at the end of a full harvest, the active
+    records whose identifier was not read are the ones that disappeared. Emptied when the
+    run ends."""
 
     run = models.ForeignKey(HarvestRun, on_delete=models.CASCADE, related_name="+")
     provider_id = models.CharField(max_length=200)
-    deleted = models.BooleanField(default=False)
-    data = models.JSONField(default=dict)
-    fingerprint = models.CharField(max_length=64, default="")
 
     class Meta:
         indexes = [models.Index(fields=["run", "provider_id"])]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from boite.catalog.categories import CATEGORIES, CATEGORY_BY_SLUG, Category
 from boite.catalog.forms import LANGUAGES, HarvestForm, SearchForm
-from boite.catalog.harvest.runner import start_run
+from boite.catalog.harvest.runner import live_progress, start_run
 from boite.catalog.models import Audience, HarvestRun, Record, RecordType, Resource
 from boite.catalog.search import get_backend
 from boite.catalog.search import search as run_search
@@ -185,7 +185,7 @@ def harvest_start(request: HttpRequest, slug: str) -> HttpResponse:
 @staff_required("network_admin", "library_staff")
 @require_GET
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _get_run_for_staff(request, pk)
+    run = live_progress(_get_run_for_staff(request, pk))
     rejections = run.rejections.all()[:200]
     return render(request, "catalog/staff/run.html", {"run": run, "rejections": rejections})
 
@@ -193,7 +193,7 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required("network_admin", "library_staff")
 @require_GET
 def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    run = _get_run_for_staff(request, pk)
+    run = live_progress(_get_run_for_staff(request, pk))
     return JsonResponse(
         {
             "status": run.status,

@@ -7,7 +7,6 @@ gigabytes is read in constant memory.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 from lxml import etree
 
@@ -52,145 +51,166 @@ _ROLES = {
 }  # fmt: skip
 
 
-@lru_cache(maxsize=1024)
-def _tag_name(tag: str) -> str:
-    local = tag.rpartition("}")[2]
-    return SHORT.get(local, local)
+_NAMES: dict = {}  # tag as lxml gives it → reference name ("" for comments and PIs)
 
 
-def _name(element) -> str:
-    tag = element.tag
-    return _tag_name(tag) if isinstance(tag, str) else ""
+def _name(tag) -> str:
+    name = _NAMES.get(tag)
+    if name is None:
+        if isinstance(tag, str):
+            local = tag.rpartition("}")[2]
+            name = SHORT.get(local, local)
+        else:
+            name = ""
+        if len(_NAMES) > 10_000:  # a file of endless invented tags must not grow it
+            _NAMES.clear()
+        _NAMES[tag] = name
+    return name
 
 
-_KIDS: dict = {}  # element → {name: [children]}, for the product being read only
+def _texts(element) -> dict[str, str]:
+    """Name → text of the first child of each name (the leaves of a composite)."""
+    texts: dict[str, str] = {}
+    if element is None:
+        return texts
+    for child in element:
+        name = _name(child.tag)
+        if name and name not in texts:
+            texts[name] = (child.text or "").strip()
+    return texts
 
 
-def _children(element, name: str) -> list:
-    kids = _KIDS.get(element)
-    if kids is None:
-        kids = {}
+def _first(element, name: str):
+    if element is not None:
         for child in element:
-            tag = child.tag
-            if isinstance(tag, str):
-                kids.setdefault(_tag_name(tag), []).append(child)
-        _KIDS[element] = kids
-    return kids.get(name, [])
-
-
-def _child(element, name: str):
-    found = _children(element, name)
-    return found[0] if found else None
-
-
-def _text(element, *path: str) -> str:
-    for name in path:
-        if element is None:
-            return ""
-        element = _child(element, name)
-    return (element.text or "").strip() if element is not None else ""
+            if _name(child.tag) == name:
+                return child
+    return None
 
 
 def product_to_item(product) -> Item | Deletion:
-    ref = _text(product, "RecordReference")
+    """One <Product>, read in one pass over its children and theirs."""
+    ref = notification = None
     isbn = ""
-    for pid in _children(product, "ProductIdentifier"):
-        if _text(pid, "ProductIDType") in ("15", "03") and not isbn:
-            isbn = _text(pid, "IDValue")
+    detail = collateral = publishing = None
+    for child in product:
+        name = _name(child.tag)
+        if name == "RecordReference":
+            ref = (child.text or "").strip() if ref is None else ref
+        elif name == "NotificationType":
+            notification = (child.text or "").strip() if notification is None else notification
+        elif name == "ProductIdentifier":
+            if not isbn:
+                texts = _texts(child)
+                if texts.get("ProductIDType", "") in ("15", "03"):
+                    isbn = texts.get("IDValue", "")
+        elif name == "DescriptiveDetail":
+            detail = child if detail is None else detail
+        elif name == "CollateralDetail":
+            collateral = child if collateral is None else collateral
+        elif name == "PublishingDetail":
+            publishing = child if publishing is None else publishing
+    ref = ref or ""
     provider_id = ref or isbn
-    if _text(product, "NotificationType") == "05":
+    if notification == "05":
         return Deletion(provider_id)
-    detail = _child(product, "DescriptiveDetail")
-    title = subtitle = ""
+    item = Item(provider_id=provider_id, title="", kind=RecordType.EBOOK, isbn=isbn)
     if detail is not None:
-        for td in _children(detail, "TitleDetail"):
-            if _text(td, "TitleType") not in ("", "01"):
-                continue
-            element = _child(td, "TitleElement")
-            title = _text(element, "TitleText") or " ".join(
-                x
-                for x in (_text(element, "TitlePrefix"), _text(element, "TitleWithoutPrefix"))
-                if x
-            )
-            subtitle = _text(element, "Subtitle")
-            break
-    contributors = []
-    languages = []
-    subjects = []
-    audience = Audience.ALL
-    kind = RecordType.EBOOK
-    duration = None
-    if detail is not None:
-        for c in _children(detail, "Contributor"):
-            name = (
-                _text(c, "PersonName")
-                or _text(c, "CorporateName")
-                or _text(c, "PersonNameInverted")
-            )
-            role = _text(c, "ContributorRole")
-            contributors.append({"name": name, "role": _ROLES.get(role, role)})
-        for lang in _children(detail, "Language"):
-            languages.append(_text(lang, "LanguageCode"))
-        for s in _children(detail, "Subject"):
-            subjects.append(_text(s, "SubjectHeadingText") or _text(s, "SubjectCode"))
-        for a in _children(detail, "Audience"):
-            code = _text(a, "AudienceCodeValue")
-            if _text(a, "AudienceCodeType") == "01" and code in ("02", "03"):
-                audience = Audience.YOUTH
-            elif _text(a, "AudienceCodeType") == "01" and code == "04":
-                audience = Audience.TEEN
-        form = _text(detail, "ProductForm")
-        if form.startswith("A") or _text(detail, "ProductFormDetail").startswith("A1"):
-            kind = RecordType.AUDIOBOOK
-        for extent in _children(detail, "Extent"):
-            if _text(extent, "ExtentType") == "09" and _text(extent, "ExtentValue").isdigit():
-                value = int(_text(extent, "ExtentValue"))
-                unit = _text(extent, "ExtentUnit")
-                duration = value // 60 if unit == "06" else value if unit == "05" else None
-    description = cover = ""
-    collateral = _child(product, "CollateralDetail")
+        _read_detail(detail, item)
     if collateral is not None:
-        for tc in _children(collateral, "TextContent"):
-            if _text(tc, "TextType") in ("02", "03") and not description:
-                description = (
-                    " ".join(_child(tc, "Text").itertext())
-                    if _child(tc, "Text") is not None
-                    else ""
-                )
-        for sr in _children(collateral, "SupportingResource"):
-            if _text(sr, "ResourceContentType") == "01":
-                cover = _text(sr, "ResourceVersion", "ResourceLink")
-    year = None
-    publishing = _child(product, "PublishingDetail")
+        _read_collateral(collateral, item)
     if publishing is not None:
-        for pd in _children(publishing, "PublishingDate"):
-            if _text(pd, "PublishingDateRole") in ("01", "19", ""):
-                year = year_of(_text(pd, "Date"))
-                break
-    return Item(
-        provider_id=provider_id,
-        title=title,
-        subtitle=subtitle,
-        contributors=contributors,
-        description=description,
-        cover_url=cover,
-        kind=kind,
-        audience=audience,
-        languages=languages,
-        year=year,
-        duration_minutes=duration,
-        subjects=subjects,
-        isbn=isbn,
-        identifiers={"onix_reference": ref} if ref else {},
-        source_payload=etree.tostring(product, encoding="unicode"),
-    )
+        for child in publishing:
+            if _name(child.tag) == "PublishingDate":
+                texts = _texts(child)
+                if texts.get("PublishingDateRole", "") in ("01", "19", ""):
+                    item.year = year_of(texts.get("Date", ""))
+                    break
+    item.identifiers = {"onix_reference": ref} if ref else {}
+    item.source_payload = etree.tostring(product, encoding="unicode")
+    return item
+
+
+def _read_detail(detail, item: Item) -> None:
+    title_read = False
+    form = form_detail = None
+    for child in detail:
+        name = _name(child.tag)
+        if name == "TitleDetail":
+            if title_read:
+                continue
+            texts = _texts(child)
+            if texts.get("TitleType", "") not in ("", "01"):
+                continue
+            title_read = True
+            element = _texts(_first(child, "TitleElement"))
+            item.title = element.get("TitleText", "") or " ".join(
+                x for x in (element.get("TitlePrefix"), element.get("TitleWithoutPrefix")) if x
+            )
+            item.subtitle = element.get("Subtitle", "")
+        elif name == "Contributor":
+            texts = _texts(child)
+            role = texts.get("ContributorRole", "")
+            item.contributors.append(
+                {
+                    "name": texts.get("PersonName")
+                    or texts.get("CorporateName")
+                    or texts.get("PersonNameInverted", ""),
+                    "role": _ROLES.get(role, role),
+                }
+            )
+        elif name == "Language":
+            item.languages.append(_texts(child).get("LanguageCode", ""))
+        elif name == "Subject":
+            texts = _texts(child)
+            item.subjects.append(texts.get("SubjectHeadingText") or texts.get("SubjectCode", ""))
+        elif name == "Audience":
+            texts = _texts(child)
+            if texts.get("AudienceCodeType") == "01":
+                code = texts.get("AudienceCodeValue", "")
+                if code in ("02", "03"):
+                    item.audience = Audience.YOUTH
+                elif code == "04":
+                    item.audience = Audience.TEEN
+        elif name == "ProductForm":
+            form = (child.text or "").strip() if form is None else form
+        elif name == "ProductFormDetail":
+            form_detail = (child.text or "").strip() if form_detail is None else form_detail
+        elif name == "Extent":
+            texts = _texts(child)
+            value = texts.get("ExtentValue", "")
+            if texts.get("ExtentType") == "09" and value.isdigit():
+                unit = texts.get("ExtentUnit", "")
+                minutes = int(value) // 60 if unit == "06" else int(value)
+                item.duration_minutes = minutes if unit in ("05", "06") else None
+    if (form or "").startswith("A") or (form_detail or "").startswith("A1"):
+        item.kind = RecordType.AUDIOBOOK
+
+
+def _read_collateral(collateral, item: Item) -> None:
+    for child in collateral:
+        name = _name(child.tag)
+        if name == "TextContent" and not item.description:
+            text = _first(child, "Text")
+            if _texts(child).get("TextType", "") in ("02", "03") and text is not None:
+                item.description = " ".join(text.itertext())
+        elif name == "SupportingResource" and _texts(child).get("ResourceContentType") == "01":
+            version = _texts(_first(child, "ResourceVersion"))
+            item.cover_url = version.get("ResourceLink", "")
+
+
+def _record_reference(product) -> str:
+    return _texts(product).get("RecordReference", "")
 
 
 def read_products(stream, options: Options | None = None) -> Iterator[Item | Deletion | Rejection]:
     position = 0
+    # Only the end of each <Product> (any namespace, reference or short tag) reaches
+    # Python; the elements inside are read from the product's subtree.
     context = etree.iterparse(
         stream,
         events=("end",),
+        tag=("{*}Product", "{*}product"),
         recover=False,
         huge_tree=True,
         resolve_entities=False,
@@ -198,8 +218,6 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
     )
     try:
         for _event, element in context:
-            if not isinstance(element.tag, str) or _name(element) != "Product":
-                continue
             position += 1
             try:
                 found = product_to_item(element)
@@ -208,10 +226,9 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
                 found = Rejection(
                     position,
                     str(error),
-                    _text(element, "RecordReference"),
+                    _record_reference(element),
                     etree.tostring(element, encoding="unicode")[:500],
                 )
-            _KIDS.clear()
             yield found
             # Free what was read: the element and the siblings before it.
             element.clear(keep_tail=False)

@@ -1,14 +1,21 @@
-"""Running a harvest: read the source into a staging area, then apply it at once.
+"""Running a harvest: read the source in a second process, write as it comes, in one
+transaction that is committed only when the whole source has been read.
 
-1. Reading: the format streams items; they are written to `StagedRecord` in batches,
-   rejections to `RejectedRecord`, and the run's progress is saved as it goes (the
-   status page and the terminal bar read it). The catalogue is not touched yet.
-2. If the source failed, the staged rows are dropped: the catalogue is as it was.
-3. A full harvest counts the records that disappeared; more than 30 % of the
-   resource's catalogue is refused unless forced.
-4. Applying: one transaction upserts by (resource, provider id) in batches, and
-   withdraws what disappeared (full) or what the source deleted.
-5. The search index of the resource is brought up to date in the same job.
+1. A child process reads the source with its format and prepares each item (see
+   reader.py); this process receives batches of a thousand.
+2. Each batch is written at once, inside one database transaction for the whole run:
+   the identifiers already in the catalogue are looked up in one query, the new and
+   changed records are upserted by (resource, provider id) in one statement and handed
+   to the search index, rejections are recorded, and the identifiers seen are noted
+   (`StagedRecord`) for the withdrawals of a full harvest.
+3. At the end of the source, a full harvest counts the records that disappeared; more
+   than 30 % of the resource's catalogue is refused unless forced.
+4. If the source failed, or the run was refused, the transaction is rolled back and the
+   index writer too: the catalogue and the index are exactly as they were. Otherwise
+   the database commits, then the index.
+
+Progress cannot be read from the run's row while the transaction is open, so it is
+published in the cache as it goes (`live_progress`), for the back office's status page.
 """
 
 # SQL here is built from model table and column names only; every value is a parameter.
@@ -16,18 +23,22 @@
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
 
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from boite.catalog.harvest import get_format
-from boite.catalog.harvest.base import Deletion, Item, Options, Rejection, SourceError
+from boite.catalog.harvest.base import Deletion, Options, Rejection, SourceError
+from boite.catalog.harvest.reader import COLUMNS, JSON_COLUMNS, Prepared, Reader
 from boite.catalog.models import (
     Audience,
     HarvestRun,
@@ -41,11 +52,6 @@ logger = logging.getLogger(__name__)
 
 BATCH = 1000
 WITHDRAW_LIMIT = 0.30
-_FIELDS = [
-    "title", "subtitle", "contributors", "description", "cover_url", "kind", "audience",
-    "languages", "year", "duration_minutes", "subjects", "isbn", "identifiers", "deep_link",
-    "available_from", "available_until", "source_payload",
-]  # fmt: skip
 
 
 class RefusedError(Exception):
@@ -80,9 +86,8 @@ def execute(run: HarvestRun, progress: Callable[[HarvestRun], None] | None = Non
     try:
         if not run.source or not run.format:
             raise SourceError(_("The resource has no harvest source or format."))
-        fmt = get_format(run.format)
-        _stage(run, fmt, progress)
-        _apply(run)
+        get_format(run.format)  # an unknown format is a SourceError before anything starts
+        _harvest(run, progress)
     except SourceError as error:
         _fail(run, HarvestRun.Status.FAILED, _("Unreadable source: %(error)s") % {"error": error})
     except RefusedError as error:
@@ -97,6 +102,7 @@ def execute(run: HarvestRun, progress: Callable[[HarvestRun], None] | None = Non
         Resource.objects.filter(pk=resource.pk).update(last_harvested_at=run.finished_at)
     finally:
         StagedRecord.objects.filter(run=run).delete()
+        cache.delete(_progress_key(run.pk))
     if progress:
         progress(run)
     return run
@@ -123,16 +129,37 @@ def _incremental_since(run: HarvestRun) -> date | None:
     return (last.started_at.date() - timedelta(days=1)) if last and last.started_at else None
 
 
-def _stage(run: HarvestRun, fmt, progress) -> None:
-    """Write what the source sends to the staging table, in batches of plain SQL rows.
+# -- live progress ------------------------------------------------------------------------
 
-    Each item is serialised once (JSON) and fingerprinted once here; applying the run
-    later compares fingerprints in SQL and never builds a model instance per record."""
+_PROGRESS = ("read", "total", "rejected", "created", "updated", "unchanged", "withdrawn")
+
+
+def _progress_key(run_id: int) -> str:
+    return f"catalog:harvest-progress:{run_id}"
+
+
+def _publish(run: HarvestRun) -> None:
+    cache.set(_progress_key(run.pk), {k: getattr(run, k) for k in _PROGRESS}, 24 * 3600)
+
+
+def live_progress(run: HarvestRun) -> HarvestRun:
+    """The run with the counts its worker has published, while it is running."""
+    if run.status == HarvestRun.Status.RUNNING:
+        for key, value in (cache.get(_progress_key(run.pk)) or {}).items():
+            setattr(run, key, value)
+    return run
+
+
+# -- the run ----------------------------------------------------------------------------
+
+
+def _harvest(run: HarvestRun, progress) -> None:
+    from boite.catalog.search import get_backend
+
     resource = run.resource
 
     def on_total(total: int) -> None:
         run.total = total
-        run.save(update_fields=["total"])
 
     options = Options(
         incremental_since=_incremental_since(run),
@@ -140,165 +167,176 @@ def _stage(run: HarvestRun, fmt, progress) -> None:
         auth=(resource.harvest_auth, resource.harvest_username, resource.harvest_secret),
         on_total=on_total,
     )
-    table = connection.ops.quote_name(StagedRecord._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (run_id, provider_id, deleted, data, fingerprint) "
-        f"VALUES (%s, %s, %s, {_json_placeholder()}, %s)"
-    )
-    staged: list[tuple] = []
-    rejected: list[RejectedRecord] = []
-    dumps = json.dumps
-
-    def flush() -> None:
-        with transaction.atomic():  # one commit per batch, not one per row
-            if staged:
-                with connection.cursor() as cursor:
-                    cursor.executemany(sql, staged)
-            RejectedRecord.objects.bulk_create(rejected)
-        staged.clear()
-        rejected.clear()
-        run.save(update_fields=["read", "rejected", "total"])
-        if progress:
-            progress(run)
-
-    for found in fmt.read(run.source, options):
-        run.read += 1
-        if isinstance(found, Item):
-            data = found.as_data()
-            staged.append(
-                (
-                    run.pk,
-                    found.provider_id,
-                    False,
-                    dumps(data, ensure_ascii=False),
-                    Item.fingerprint(data),
-                )
-            )
-        elif isinstance(found, Deletion):
-            if found.provider_id:
-                staged.append((run.pk, found.provider_id, True, "{}", ""))
-        elif isinstance(found, Rejection):
-            run.rejected += 1
-            rejected.append(
-                RejectedRecord(
-                    run=run,
-                    position=found.position,
-                    provider_id=found.provider_id[:200],
-                    reason=found.reason[:500],
-                    excerpt=found.excerpt[:2000],
-                )
-            )
-        if len(staged) + len(rejected) >= BATCH:
-            flush()
-    flush()
-
-
-def _json_placeholder() -> str:
-    return "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-
-
-def _apply(run: HarvestRun) -> None:
-    resource = run.resource
-    staged = StagedRecord.objects.filter(run=run)
-    active = Record.objects.filter(resource=resource, withdrawn=False)
-    if run.mode == HarvestRun.Mode.FULL:
-        kept = staged.filter(deleted=False).values("provider_id")
-        vanished = active.exclude(provider_id__in=kept)
-    else:
-        vanished = active.filter(provider_id__in=staged.filter(deleted=True).values("provider_id"))
-    catalogue = active.count()
-    going = vanished.count()
-    # Only a full harvest infers withdrawals from absence, and a truncated feed would
-    # empty the catalogue: that is what the limit guards against. Deletions the
-    # source states record by record are applied as they come.
+    reader = Reader(run.format, run.source, options, youth=resource.audience == Audience.YOUTH)
+    writer = _Writer(run)
     full = run.mode == HarvestRun.Mode.FULL
-    if full and catalogue and going / catalogue > WITHDRAW_LIMIT and not run.force:
-        raise RefusedError(
-            _(
-                "This harvest would withdraw %(going)d of the %(catalogue)d records of the "
-                "resource (more than 30 %%): nothing was changed. Check the source, or "
-                "force the harvest."
-            )
-            % {"going": going, "catalogue": catalogue}
-        )
-    from boite.catalog.search import get_backend
-
-    now = timezone.now()
-    # One index writer for the whole run: the documents are built from the staged data
-    # as the rows are written, and committed once, after the database transaction.
+    active = Record.objects.filter(resource=resource, withdrawn=False)
+    published = 0.0
+    # The reading process starts before the transaction and the index writer: it is
+    # forked from a process that holds neither.
+    batches = iter(reader)
+    first = next(batches, None)
     index = get_backend().batch(resource)
     try:
         with transaction.atomic():
-            _keep_latest(run)
-            for rows in _changed_rows(run):
-                _upsert(run, rows, now, index)
-            if going:
-                for pk in vanished.values_list("pk", flat=True).iterator(chunk_size=BATCH):
-                    index.delete(pk)
-            run.withdrawn = vanished.update(withdrawn=True, withdrawn_at=now, updated_at=now)
-            run.unchanged = _distinct_staged(run) - run.created - run.updated
+            catalogue = active.count()
+            for batch in itertools.chain([first] if first is not None else [], batches):
+                writer.write(batch, index)
+                if time.monotonic() - published > 1.0:
+                    _publish(run)
+                    published = time.monotonic()
+                if progress:
+                    progress(run)
+            if full:
+                seen = StagedRecord.objects.filter(run=run, provider_id=OuterRef("provider_id"))
+                vanished = active.filter(~Exists(seen))
+                going = vanished.count()
+                # Only a full harvest infers withdrawals from absence, and a truncated feed
+                # would empty the catalogue: that is what the limit guards against.
+                # Deletions the source states record by record are applied as they come.
+                if catalogue and going / catalogue > WITHDRAW_LIMIT and not run.force:
+                    raise RefusedError(
+                        _(
+                            "This harvest would withdraw %(going)d of the %(catalogue)d "
+                            "records of the resource (more than 30 %%): nothing was changed. "
+                            "Check the source, or force the harvest."
+                        )
+                        % {"going": going, "catalogue": catalogue}
+                    )
+                if going:
+                    ids = list(vanished.values_list("pk", flat=True).iterator(chunk_size=BATCH))
+                    for start in range(0, len(ids), BATCH):
+                        chunk = ids[start : start + BATCH]
+                        run.withdrawn += Record.objects.filter(pk__in=chunk).update(
+                            withdrawn=True, withdrawn_at=writer.now, updated_at=writer.now
+                        )
+                        for pk in chunk:
+                            index.delete(pk)
+            run.save()
     except BaseException:
         index.rollback()
         raise
     index.commit()
+    run.reader = reader  # for the benchmark: the reading process's memory and time
 
 
-def _keep_latest(run: HarvestRun) -> None:
-    """The last occurrence of an identifier in the source wins: drop the earlier ones
-    (one statement for the whole run, so that each page below is a plain range)."""
-    staged = connection.ops.quote_name(StagedRecord._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {staged} WHERE run_id = %s AND deleted = %s AND EXISTS ("
-            f"SELECT 1 FROM {staged} s2 WHERE s2.run_id = {staged}.run_id "
-            f"AND s2.provider_id = {staged}.provider_id AND s2.deleted = %s "
-            f"AND s2.id > {staged}.id)",
-            [run.pk, False, False],
-        )
+class _Writer:
+    """Writes the batches of one run, in the run's transaction."""
 
+    def __init__(self, run: HarvestRun) -> None:
+        self.run = run
+        self.resource_id = run.resource_id
+        self.incremental = run.mode == HarvestRun.Mode.INCREMENTAL
+        self.now = timezone.now()
+        self.stamp = connection.ops.adapt_datetimefield_value(self.now)
+        qn = connection.ops.quote_name
+        self.records = qn(Record._meta.db_table)
+        self.staged = qn(StagedRecord._meta.db_table)
 
-def _changed_rows(run: HarvestRun):
-    """Pages of (staged id, provider id, data, fingerprint, record id or None) for the
-    records that are new, changed (another fingerprint) or coming back after a
-    withdrawal. Pages are ranges of staged ids: each costs the same, whatever the plan."""
-    qn = connection.ops.quote_name
-    staged = qn(StagedRecord._meta.db_table)
-    records = qn(Record._meta.db_table)
-    sql = (
-        f"SELECT s.id, s.provider_id, s.data, s.fingerprint, r.id FROM {staged} s "
-        f"LEFT JOIN {records} r ON r.resource_id = %s AND r.provider_id = s.provider_id "
-        "WHERE s.run_id = %s AND s.deleted = %s AND s.id > %s AND s.id <= %s "
-        "AND (r.id IS NULL OR r.fingerprint <> s.fingerprint OR r.withdrawn = %s) "
-        "ORDER BY s.id"
-    )
-    bounds = StagedRecord.objects.filter(run=run).aggregate(low=Min("pk"), high=Max("pk"))
-    if bounds["low"] is None:
-        return
-    last = bounds["low"] - 1
-    while last < bounds["high"]:
+    def write(self, batch: list, index) -> None:
+        run = self.run
+        run.read += len(batch)
+        # The last occurrence of an identifier wins, within the batch and across them.
+        latest: dict[str, Prepared | Deletion] = {}  # Prepared: see reader.py
+        rejected = []
+        for found in batch:
+            if isinstance(found, Rejection):
+                run.rejected += 1
+                rejected.append(
+                    RejectedRecord(
+                        run=run,
+                        position=found.position,
+                        provider_id=found.provider_id[:200],
+                        reason=found.reason[:500],
+                        excerpt=found.excerpt[:2000],
+                    )
+                )
+            else:
+                provider_id = found[0] if type(found) is tuple else found.provider_id
+                if provider_id:
+                    latest.pop(provider_id, None)
+                    latest[provider_id] = found
+        if rejected:
+            RejectedRecord.objects.bulk_create(rejected)
+        items = [x for x in latest.values() if type(x) is tuple]
+        deleted = [x.provider_id for x in latest.values() if isinstance(x, Deletion)]
+        if items:
+            self._upsert(items, index)
+        if deleted and self.incremental:
+            self._withdraw(deleted, index)
+
+    def _upsert(self, items: list[Prepared], index) -> None:
+        run = self.run
+        ids = [item[0] for item in items]
+        marks = ", ".join(["%s"] * len(ids))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [run.resource_id, run.pk, False, last, last + BATCH, True])
-            rows = cursor.fetchall()
-        last += BATCH
-        if rows:
-            yield rows
+            cursor.execute(
+                f"SELECT provider_id, id, fingerprint, withdrawn FROM {self.records} "
+                f"WHERE resource_id = %s AND provider_id IN ({marks})",
+                [self.resource_id, *ids],
+            )
+            known = {row[0]: row[1:] for row in cursor.fetchall()}
+            cursor.execute(
+                f"SELECT provider_id FROM {self.staged} WHERE run_id = %s "
+                f"AND provider_id IN ({marks})",
+                [run.pk, *ids],
+            )
+            again = {row[0] for row in cursor.fetchall()}  # read earlier in this run
+            cursor.executemany(
+                f"INSERT INTO {self.staged} (run_id, provider_id) VALUES (%s, %s)",
+                [(run.pk, pid) for pid in ids if pid not in again],
+            )
+        changed = []
+        for item in items:
+            found = known.get(item[0])
+            counted = item[0] not in again
+            if found is None:
+                run.created += counted
+            elif found[1] != item[1] or found[2]:
+                run.updated += counted
+            else:
+                run.unchanged += counted
+                continue
+            changed.append(item)
+        if not changed:
+            return
+        params: list = []
+        stamp = self.stamp
+        for provider_id, fingerprint, values, payload, _document in changed:
+            params += [self.resource_id, provider_id, *values, payload,
+                       fingerprint, False, None, stamp, stamp]  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(_upsert_sql(connection.vendor, len(changed)), params)
+            returned = cursor.fetchall()
+        documents = {item[0]: item[4] for item in changed}
+        for record_id, provider_id in returned:
+            index.add(record_id, documents[provider_id], replace=provider_id in known)
+
+    def _withdraw(self, deleted: list[str], index) -> None:
+        going = Record.objects.filter(
+            resource_id=self.resource_id, provider_id__in=deleted, withdrawn=False
+        )
+        ids = list(going.values_list("pk", flat=True))
+        self.run.withdrawn += Record.objects.filter(pk__in=ids).update(
+            withdrawn=True, withdrawn_at=self.now, updated_at=self.now
+        )
+        for pk in ids:
+            index.delete(pk)
 
 
-def _distinct_staged(run: HarvestRun) -> int:
-    return (
-        StagedRecord.objects.filter(run=run, deleted=False).values("provider_id").distinct().count()
-    )
+def _json_placeholder(vendor: str) -> str:
+    return "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
 
 
-_COLUMNS = [*_FIELDS, "fingerprint", "withdrawn", "withdrawn_at", "updated_at"]
-_JSON_FIELDS = {"contributors", "languages", "subjects", "identifiers"}
+_COLUMNS = [*COLUMNS, "source_payload", "fingerprint", "withdrawn", "withdrawn_at", "updated_at"]
 
 
-def _upsert_sql(count: int) -> str:
+@lru_cache(maxsize=8)
+def _upsert_sql(vendor: str, count: int) -> str:
     qn = connection.ops.quote_name
     columns = ["resource_id", "provider_id", *_COLUMNS, "created_at"]
-    json_placeholder = _json_placeholder()
-    row = "(" + ", ".join(json_placeholder if c in _JSON_FIELDS else "%s" for c in columns) + ")"
+    json_placeholder = _json_placeholder(vendor)
+    row = "(" + ", ".join(json_placeholder if c in JSON_COLUMNS else "%s" for c in columns) + ")"
     updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _COLUMNS)
     return (
         f"INSERT INTO {qn(Record._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
@@ -306,49 +344,6 @@ def _upsert_sql(count: int) -> str:
         f"ON CONFLICT (resource_id, provider_id) DO UPDATE SET {updates} "
         "RETURNING id, provider_id"
     )
-
-
-def _upsert(run: HarvestRun, rows: list[tuple], now, index) -> None:
-    """Insert or update one page of changed records with one statement, and hand each
-    to the index as a document built from the same data."""
-    resource = run.resource
-    ops = connection.ops
-    stamp = ops.adapt_datetimefield_value(now)
-    youth = resource.audience == Audience.YOUTH
-    params: list = []
-    documents: dict[str, tuple] = {}
-    replaced: set[str] = set()
-    dumps = json.dumps
-    for _staged_id, provider_id, data, fingerprint, record_id in rows:
-        if isinstance(data, str | bytes):
-            data = json.loads(data)
-        if data.get("audience") == Audience.ALL and youth:
-            data["audience"] = Audience.YOUTH  # a youth resource holds youth titles
-        params += [resource.pk, provider_id]
-        for key in _FIELDS:
-            value = data.get(key)
-            if key in _JSON_FIELDS:
-                value = dumps(
-                    value if value is not None else ([] if key != "identifiers" else {}),
-                    ensure_ascii=False,
-                )
-            elif key in ("available_from", "available_until"):
-                value = ops.adapt_datefield_value(date.fromisoformat(value)) if value else None
-            elif value is None and key not in ("year", "duration_minutes"):
-                value = ""
-            params.append(value)
-        params += [fingerprint, False, None, stamp, stamp]
-        documents[provider_id] = data
-        if record_id is None:
-            run.created += 1
-        else:
-            run.updated += 1
-            replaced.add(provider_id)
-    with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(len(rows)), params)
-        returned = cursor.fetchall()
-    for record_id, provider_id in returned:
-        index.add(record_id, documents[provider_id], replace=provider_id in replaced)
 
 
 def harvest(resource: Resource, **kwargs) -> HarvestRun:

@@ -58,8 +58,10 @@ class IndexBatch:
         self.backend = backend
         self.resource = resource
 
-    def add(self, record_id: int, data: dict, replace: bool = False) -> None:
-        """A record created (or, with `replace`, changed) with these normalised fields."""
+    def add(self, record_id: int, document: tuple, replace: bool = False) -> None:
+        """A record created (or, with `replace`, changed), with the fields of its
+        document: kind, audience, title, subtitle, contributors, subjects, description,
+        languages, year (see harvest/reader.py)."""
 
     def delete(self, record_id: int) -> None:
         """A record withdrawn."""

@@ -107,8 +107,10 @@ def _cached_labels(kind: str, audience: str, languages: tuple[str, ...], categor
 
 
 def record_document(row: tuple) -> Document:
+    """The document of a record from its INDEXED columns, or from those columns and its
+    sort key (a harvest computes the key in its reading process)."""
     (pk, resource_id, category, kind, audience, title, subtitle, contributors, subjects,
-     description, languages, year) = row  # fmt: skip
+     description, languages, year, *sort_key) = row  # fmt: skip
     people = " ".join(c.get("name", "") for c in contributors or [])
     subject_text = " ".join(subjects or [])
     doc = Document(
@@ -117,7 +119,7 @@ def record_document(row: tuple) -> Document:
         category=category,
         kind=kind,
         audience=audience,
-        title_sort=fold(title)[:100] or "~",
+        title_sort=(sort_key[0] if sort_key else fold(title)[:100]) or "~",
         title=title,
         subtitle=subtitle,
         people=people,
@@ -134,15 +136,6 @@ def record_document(row: tuple) -> Document:
     return doc
 
 
-def data_document(record_id: int, resource_id: int, category: str, data: dict) -> Document:
-    """The document of a record from its normalised fields (a harvest's staged data)."""
-    return record_document(
-        (record_id, resource_id, category, data["kind"], data["audience"], data["title"],
-         data["subtitle"] or "", data["contributors"], data["subjects"],
-         data["description"] or "", data["languages"], data["year"])
-    )  # fmt: skip
-
-
 class TantivyBatch(IndexBatch):
     """One writer for the whole run, one commit."""
 
@@ -151,10 +144,12 @@ class TantivyBatch(IndexBatch):
         self.writer = backend._writer()
         self.category = resource.category
 
-    def add(self, record_id: int, data: dict, replace: bool = False) -> None:
+    def add(self, record_id: int, document: tuple, replace: bool = False) -> None:
         if replace:
             self.writer.delete_documents_by_term("id", record_id)
-        self.writer.add_document(data_document(record_id, self.resource.pk, self.category, data))
+        self.writer.add_document(
+            record_document((record_id, self.resource.pk, self.category, *document))
+        )
 
     def delete(self, record_id: int) -> None:
         self.writer.delete_documents_by_term("id", record_id)

@@ -221,3 +221,85 @@ def test_an_identifier_read_twice_keeps_its_last_occurrence(db, make_resource, t
     again = harvest(resource)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 10)
     assert _search_ids(resource, "seconde version") == {Record.objects.get(provider_id="r3").pk}
+
+
+# -- the reading process, batches, live progress ------------------------------------------
+
+
+def _many(count: int, start: int = 0) -> list[tuple[str, str]]:
+    return [(f"m{i}", f"Titre numéro {i}") for i in range(start, start + count)]
+
+
+def test_progress_is_published_while_the_transaction_is_open(db, make_resource, tmp_path):
+    from boite.catalog.harvest.runner import live_progress
+
+    resource = make_resource(source=_csv(tmp_path / "a.csv", _many(2500)))
+    seen = []
+
+    def progress(run):
+        if run.status == HarvestRun.Status.RUNNING:
+            fresh = HarvestRun.objects.get(pk=run.pk)  # what another process reads
+            seen.append((fresh.read, live_progress(fresh).read))
+
+    run = harvest(resource, progress=progress)
+    assert run.status == HarvestRun.Status.SUCCEEDED
+    # The row says nothing until the end; the published progress does, from the first batch.
+    assert seen[0] == (0, 1000)
+    assert [read for _row, read in seen][-1] >= 1000
+
+
+def test_an_identifier_repeated_across_batches_is_counted_once(db, make_resource, tmp_path):
+    rows = [*_many(1500), ("m3", "Titre numéro 3, dernière version")]
+    resource = make_resource(source=_csv(tmp_path / "a.csv", rows))
+    run = harvest(resource)
+    assert (run.read, run.created, run.updated, run.unchanged) == (1501, 1500, 0, 0)
+    assert Record.objects.get(provider_id="m3").title == "Titre numéro 3, dernière version"
+    # Read again, the first occurrence (a batch earlier) differs from what is stored and is
+    # applied before the last one restores it: one update, the same record in the end.
+    again = harvest(resource)
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 1499)
+    assert Record.objects.get(provider_id="m3").title == "Titre numéro 3, dernière version"
+
+
+def test_a_reading_process_killed_midway_leaves_the_catalogue_as_it_was(
+    db, make_resource, tmp_path
+):
+    import multiprocessing
+    import os
+    import signal
+
+    source = _csv(tmp_path / "a.csv", _many(3000))
+    resource = make_resource(source=source)
+    harvest(resource)
+    before = list(Record.objects.order_by("pk").values())
+    _csv(source, _many(3000, start=5000))  # every record would change
+
+    def kill_the_reader(run):
+        for child in multiprocessing.active_children():
+            if child.name == "boite-harvest-reader":
+                os.kill(child.pid, signal.SIGKILL)
+
+    run = harvest(resource, progress=kill_the_reader)
+    assert run.status == HarvestRun.Status.FAILED
+    assert "reading process stopped" in run.error
+    assert list(Record.objects.order_by("pk").values()) == before
+    found = get_backend().search(SearchQuery(text="titre", resource_ids=[resource.pk]))
+    assert found.count == 3000
+    assert not StagedRecord.objects.exists()
+
+
+def test_reading_in_the_same_process_gives_the_same_catalogue(
+    db, make_resource, tmp_path, settings
+):
+    rows = _many(1200)
+    first = make_resource(slug="enfant", source=_csv(tmp_path / "a.csv", rows))
+    run = harvest(first)
+    settings.CATALOG_HARVEST_PROCESS = False
+    second = make_resource(slug="meme-processus", source=_csv(tmp_path / "b.csv", rows))
+    inline = harvest(second)
+    assert (inline.read, inline.created) == (run.read, run.created) == (1200, 1200)
+    assert inline.reader.child_peak_kib == 0 < run.reader.child_peak_kib
+    columns = ("provider_id", "title", "description", "fingerprint", "contributors")
+    assert list(Record.objects.filter(resource=first).order_by("pk").values_list(*columns)) == (
+        list(Record.objects.filter(resource=second).order_by("pk").values_list(*columns))
+    )
