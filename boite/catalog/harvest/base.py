@@ -8,8 +8,6 @@ read at all raises `SourceError`: the run stops and the catalogue is left as it 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,22 +41,6 @@ class Item:
     available_from: date | None = None
     available_until: date | None = None
     source_payload: str = ""
-
-    def as_data(self) -> dict:
-        data = dict(self.__dict__)  # fields are plain values, lists and dicts of str
-        for key in ("available_from", "available_until"):
-            if data[key] is not None:
-                data[key] = data[key].isoformat()
-        return data
-
-    @staticmethod
-    def fingerprint(data: dict) -> str:
-        # The payload is left out: a provider that re-serialises the same record
-        # differently has not changed it.
-        meaningful = {k: v for k, v in data.items() if k != "source_payload"}
-        return hashlib.sha256(
-            json.dumps(meaningful, sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
 
 
 @dataclass

@@ -35,16 +35,33 @@ MARCXML_NS = "http://www.loc.gov/MARC21/slim"
 warnings.filterwarnings("ignore", category=pymarc.exceptions.BadSubfieldCodeWarning)
 
 
-def _first(record: pymarc.Record, tag: str, code: str) -> str:
-    for field in record.get_fields(tag):
-        values = field.get_subfields(code)
-        if values:
-            return values[0].strip(" /:;,.") if code in "ab" else values[0].strip()
-    return ""
+class _Fields:
+    """The fields of one record by tag, gathered once (pymarc's get_fields scans them all
+    at each call, and a record is asked for about twenty tags)."""
 
+    __slots__ = ("by_tag",)
 
-def _all(record: pymarc.Record, tag: str, code: str) -> list[str]:
-    return [v.strip(" .") for f in record.get_fields(tag) for v in f.get_subfields(code)]
+    def __init__(self, record: pymarc.Record) -> None:
+        self.by_tag: dict[str, list] = {}
+        for field in record.fields:
+            self.by_tag.setdefault(field.tag, []).append(field)
+
+    def get(self, tag: str) -> list:
+        return self.by_tag.get(tag, [])
+
+    def first(self, tag: str, code: str) -> str:
+        for field in self.by_tag.get(tag, ()):
+            values = field.get_subfields(code)
+            if values:
+                return values[0].strip(" /:;,.") if code in "ab" else values[0].strip()
+        return ""
+
+    def all(self, tag: str, code: str) -> list[str]:
+        return [v.strip(" .") for f in self.by_tag.get(tag, ()) for v in f.get_subfields(code)]
+
+    def control(self, tag: str) -> str:
+        fields = self.by_tag.get(tag)
+        return (fields[0].data or "") if fields and fields[0].is_control_field() else ""
 
 
 def is_unimarc(record: pymarc.Record) -> bool:
@@ -52,14 +69,14 @@ def is_unimarc(record: pymarc.Record) -> bool:
 
 
 def _control(record: pymarc.Record, tag: str) -> str:
-    fields = record.get_fields(tag)
-    return (fields[0].data or "") if fields and fields[0].is_control_field() else ""
+    return _Fields(record).control(tag)
 
 
 def unimarc_to_item(record: pymarc.Record) -> Item:
+    fields = _Fields(record)
     people = []
     for tag, default_role in (("700", "auteur"), ("701", "auteur"), ("702", "contributeur")):
-        for f in record.get_fields(tag):
+        for f in fields.get(tag):
             name = " ".join(x for x in (f.get("b"), f.get("a")) if x).strip()
             people.append({"name": name, "role": default_role})
     kind = RecordType.EBOOK
@@ -73,36 +90,37 @@ def unimarc_to_item(record: pymarc.Record) -> Item:
     elif str(record.leader)[7:8] == "s":
         kind = RecordType.MAGAZINE
     audience = Audience.ALL
-    code = (_first(record, "100", "a") or "")[17:18]
+    code = (fields.first("100", "a") or "")[17:18]
     if code in ("a", "b", "c"):
         audience = Audience.YOUTH
     elif code == "d":
         audience = Audience.TEEN
     return Item(
-        provider_id=_control(record, "001"),
-        title=_first(record, "200", "a"),
-        subtitle=_first(record, "200", "e"),
+        provider_id=fields.control("001"),
+        title=fields.first("200", "a"),
+        subtitle=fields.first("200", "e"),
         contributors=people,
-        description=_first(record, "330", "a"),
+        description=fields.first("330", "a"),
         cover_url="",
         kind=kind,
         audience=audience,
-        languages=_all(record, "101", "a"),
-        year=year_of(_first(record, "214", "d") or _first(record, "210", "d")),
-        subjects=_all(record, "606", "a") + _all(record, "610", "a"),
-        isbn=_first(record, "010", "a"),
-        deep_link=_first(record, "856", "u"),
+        languages=fields.all("101", "a"),
+        year=year_of(fields.first("214", "d") or fields.first("210", "d")),
+        subjects=fields.all("606", "a") + fields.all("610", "a"),
+        isbn=fields.first("010", "a"),
+        deep_link=fields.first("856", "u"),
     )
 
 
 def marc21_to_item(record: pymarc.Record) -> Item:
+    fields = _Fields(record)
     people = []
     for tag in ("100", "110", "700", "710"):
-        for f in record.get_fields(tag):
+        for f in fields.get(tag):
             role = (f.get("e") or ("auteur" if tag in ("100", "110") else "")).strip(" .,")
             people.append({"name": (f.get("a") or "").strip(" ,."), "role": role})
-    f008 = _control(record, "008")
-    languages = _all(record, "041", "a") or ([f008[35:38]] if len(f008) >= 38 else [])
+    f008 = fields.control("008")
+    languages = fields.all("041", "a") or ([f008[35:38]] if len(f008) >= 38 else [])
     leader = str(record.leader or "")
     kind = {
         "g": RecordType.FILM,
@@ -112,32 +130,28 @@ def marc21_to_item(record: pymarc.Record) -> Item:
     }.get(leader[6:7], RecordType.EBOOK)
     if leader[7:8] == "s":
         kind = RecordType.MAGAZINE
-    kind = kind_of(_first(record, "655", "a"), kind) if record.get_fields("655") else kind
+    kind = kind_of(fields.first("655", "a"), kind) if fields.get("655") else kind
     audience = Audience.ALL
     if len(f008) > 22 and f008[22] in "abcj":
         audience = Audience.YOUTH
     elif len(f008) > 22 and f008[22] == "d":
         audience = Audience.TEEN
-    audience = audience_of(_first(record, "521", "a"), audience)
-    covers = [
-        u for f in record.get_fields("856") if f.indicator2 == "2" for u in f.get_subfields("u")
-    ]
-    links = [
-        u for f in record.get_fields("856") if f.indicator2 != "2" for u in f.get_subfields("u")
-    ]
+    audience = audience_of(fields.first("521", "a"), audience)
+    covers = [u for f in fields.get("856") if f.indicator2 == "2" for u in f.get_subfields("u")]
+    links = [u for f in fields.get("856") if f.indicator2 != "2" for u in f.get_subfields("u")]
     return Item(
-        provider_id=_control(record, "001"),
-        title=_first(record, "245", "a"),
-        subtitle=_first(record, "245", "b"),
+        provider_id=fields.control("001"),
+        title=fields.first("245", "a"),
+        subtitle=fields.first("245", "b"),
         contributors=people,
-        description=_first(record, "520", "a"),
+        description=fields.first("520", "a"),
         cover_url=covers[0] if covers else "",
         kind=kind,
         audience=audience,
         languages=languages,
-        year=year_of(_first(record, "264", "c") or _first(record, "260", "c") or f008[7:11]),
-        subjects=_all(record, "650", "a") + _all(record, "655", "a"),
-        isbn=_first(record, "020", "a").split(" ")[0],
+        year=year_of(fields.first("264", "c") or fields.first("260", "c") or f008[7:11]),
+        subjects=fields.all("650", "a") + fields.all("655", "a"),
+        isbn=fields.first("020", "a").split(" ")[0],
         deep_link=links[0] if links else "",
     )
 
@@ -145,7 +159,8 @@ def marc21_to_item(record: pymarc.Record) -> Item:
 def record_to_item(record: pymarc.Record, flavour: str = "") -> Item:
     unimarc = flavour == "unimarc" or (flavour != "marc21" and is_unimarc(record))
     item = unimarc_to_item(record) if unimarc else marc21_to_item(record)
-    item.source_payload = record.as_json()
+    # The record in MARC's line format (=245  10$aTitre…): readable, and cheap to write.
+    item.source_payload = str(record)
     return validated(item)
 
 
