@@ -20,7 +20,17 @@ class DemoPortal:
 
 
 @pytest.fixture
-def demo_portal(calvados, settings, tmp_path):
+def search_index(settings, tmp_path):
+    """A fresh tantivy index for the test (the live server's thread uses it too)."""
+    from boite.catalog.search import _instances
+
+    settings.CATALOG_INDEX_DIR = tmp_path / "index"
+    yield settings.CATALOG_INDEX_DIR
+    _instances.clear()
+
+
+@pytest.fixture
+def demo_portal(calvados, search_index):
     """The demo catalogue harvested from its fixture files into a fresh tantivy index, the
     demo connectors, and the demo PNB licences: Cafeyn's connector on a fake provider that
     checks its signed link, the PNB account on a fake Dilicom holding the same licences."""
@@ -28,11 +38,9 @@ def demo_portal(calvados, settings, tmp_path):
     from boite.access.demo import demo_key
     from boite.access.models import Connector
     from boite.catalog import demo as catalog_demo
-    from boite.catalog.search import _instances
     from boite.lending import demo as lending_demo
     from boite.lending.models import DistributorAccount
 
-    settings.CATALOG_INDEX_DIR = tmp_path / "index"
     quiet = io.StringIO()
     catalog_demo.load(quiet)
     access_demo.load(quiet)
@@ -53,4 +61,3 @@ def demo_portal(calvados, settings, tmp_path):
             yield DemoPortal(provider=provider, dilicom=dilicom)
         finally:
             dilicom.stop()
-            _instances.clear()
