@@ -178,6 +178,7 @@ def test_keyboard_only_search_refine_open_a_title_and_enter_the_provider(
     page.goto("/")
     # The skip link « Aller à la recherche » puts the focus in the header's search box.
     keys.activate(page.get_by_role("link", name="Aller à la recherche"), navigates=False)
+    expect(page.locator("#search-q")).to_be_focused()
     page.keyboard.type("polar")
     keys.press("Enter")
     expect(page.get_by_role("status")).to_have_text("6 résultats")
@@ -223,9 +224,11 @@ def test_keyboard_only_borrow_then_return_from_the_patron_space(
     loan = Loan.objects.get(patron=patron_bayeux)
     assert loan.state == Loan.State.ACTIVE and loan.hint == "la marée"
 
-    # From the home page to the patron space, then « Mes prêts », then return it.
-    page.goto("/")
-    keys.activate(page.get_by_role("link", name="Mon compte"))
+    # Through the patron space (the header's « Mon compte »), back to « Mes prêts », and
+    # return it.
+    account = page.get_by_role("navigation", name="Compte")
+    keys.activate(account.get_by_role("link", name="Mon compte"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
     keys.activate(page.get_by_role("link", name="Mes prêts et réservations"))
     keys.activate(page.get_by_role("button", name="Rendre maintenant Le Polar de la falaise"))
     expect(page.get_by_text("Aucun prêt en cours.")).to_be_visible()
