@@ -7,4 +7,4 @@ class LendingConfig(AppConfig):
     verbose_name = _("PNB lending")
 
     def ready(self) -> None:
-        from boite.lending import signals  # noqa: F401 - connects the receivers
+        from boite.lending import personal_data, signals  # noqa: F401 - registers them

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from boite.lib.mail import send_mail_later
 from boite.networks.models import Library, Network, User
+from boite.patrons import personal_data
 from boite.patrons.models import Patron, PatronEvent, PatronRules
 from boite.stats.events import EventKind, patron_fields, record_event
 
@@ -212,13 +213,12 @@ def erase(patron: Patron, *, actor=None) -> None:
 
 
 def export(patron: Patron) -> dict:
-    """Everything the portal holds about the patron (the right of access)."""
+    """Everything the portal holds about the patron (the right of access): the account and
+    its history here, then the part of each app that keeps data about them (loans, holds,
+    resources opened, statistical events — see `personal_data`)."""
     user = patron.user
-
-    def iso(value):
-        return value.isoformat() if value else None
-
-    return {
+    iso = personal_data.iso
+    account = {
         "network": patron.network.name,
         "home_library": patron.home_library.name,
         "first_name": user.first_name if user else "",
@@ -240,6 +240,7 @@ def export(patron: Patron) -> dict:
             {"at": iso(e.at), "event": e.kind, "note": e.note} for e in patron.events.all()
         ],
     }
+    return account | personal_data.sections(patron)
 
 
 # -- daily jobs ----------------------------------------------------------------

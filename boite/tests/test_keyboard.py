@@ -1,8 +1,9 @@
 """Keyboard-only journeys in Chromium (RGAA 4.1 criteria 7.3, 10.7, 12.8, 12.13): a person
 who cannot use a mouse registers from the home page, confirms, logs in, edits their
-details, and a librarian validates a registration — with Tab, Shift+Tab, Enter, Space,
-arrows and typing only. Every element the focus lands on, on the way, must show it
-(an outline or a ring) and be on screen.
+details; searches the catalogue, refines, opens a title and enters the provider; borrows
+an e-book and returns it from the patron space; and a librarian validates a registration
+— with Tab, Shift+Tab, Enter, Space, arrows and typing only. Every element the focus
+lands on, on the way, must show it (an outline or a ring) and be on screen.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Locator, Page, expect
 
+from boite.lending.models import Loan
 from boite.patrons.models import Patron
 from conftest import PASSWORD
 
@@ -166,3 +168,70 @@ def test_keyboard_only_staff_validation(page, bayeux_library, librarian_bayeux):
     patron = Patron.objects.get(user__email="paul.attente@example.org")
     assert patron.state == Patron.State.ACTIVE
     assert patron.card_number == "BAY-2026-042"
+
+
+def test_keyboard_only_search_refine_open_a_title_and_enter_the_provider(
+    page, demo_portal, patron_bayeux, browser_login
+):
+    browser_login(patron_bayeux.user)
+    keys = Keyboard(page)
+    page.goto("/")
+    # The skip link « Aller à la recherche » puts the focus in the header's search box.
+    keys.activate(page.get_by_role("link", name="Aller à la recherche"), navigates=False)
+    expect(page.locator("#search-q")).to_be_focused()
+    page.keyboard.type("polar")
+    keys.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("6 résultats")
+
+    # Reach the press facet, tick it with Space, apply the filters.
+    press = page.get_by_role("checkbox", name="Presse (1 résultat)")
+    keys.activate(press, "Space", navigates=False)
+    expect(press).to_be_checked()
+    keys.activate(page.get_by_role("button", name="Appliquer les filtres"))
+    expect(page.get_by_role("status")).to_have_text("1 résultat")
+
+    # Open the one result, then « Accéder »: the provider recognises the patron.
+    keys.activate(page.get_by_role("link", name="Polar Mag"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Polar Mag")
+    keys.activate(page.get_by_role("link", name="Accéder Polar Mag"))
+    expect(page.locator("body")).to_have_text("recognised as BAY0001")
+    assert page.url.startswith(demo_portal.provider.origin + "/")
+    assert keys.stops > 30
+
+
+def test_keyboard_only_borrow_then_return_from_the_patron_space(
+    page, demo_portal, patron_bayeux, browser_login
+):
+    from boite.catalog.models import Record
+
+    record = Record.objects.get(title="Le Polar de la falaise")
+    browser_login(patron_bayeux.user)
+    keys = Keyboard(page)
+    page.goto(record.get_absolute_url())
+    keys.activate(page.get_by_role("link", name="Emprunter Le Polar de la falaise"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Emprunter « Le Polar de la falaise »"
+    )
+
+    length = page.get_by_label("Durée du prêt")
+    keys.tab_to(length)
+    page.keyboard.type("14")  # a select answers to its first letters
+    expect(length).to_have_value("14")
+    keys.fill(page.get_by_label("Phrase secrète de lecture"), "la mer monte vite")
+    keys.fill(page.get_by_label("Indice de la phrase secrète"), "la marée")
+    keys.activate(page.get_by_role("button", name="Emprunter", exact=True))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes prêts")
+    loan = Loan.objects.get(patron=patron_bayeux)
+    assert loan.state == Loan.State.ACTIVE and loan.hint == "la marée"
+
+    # Through the patron space (the header's « Mon compte »), back to « Mes prêts », and
+    # return it.
+    account = page.get_by_role("navigation", name="Compte")
+    keys.activate(account.get_by_role("link", name="Mon compte"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    keys.activate(page.get_by_role("link", name="Mes prêts et réservations"))
+    keys.activate(page.get_by_role("button", name="Rendre maintenant Le Polar de la falaise"))
+    expect(page.get_by_text("Aucun prêt en cours.")).to_be_visible()
+    loan.refresh_from_db()
+    assert loan.state == Loan.State.RETURNED
+    assert not demo_portal.dilicom.loan(str(loan.uuid)).is_open
