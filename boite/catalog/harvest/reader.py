@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from boite.catalog.harvest import get_format
 from boite.catalog.harvest.base import Deletion, Item, Options, Rejection, SourceError
@@ -187,7 +188,9 @@ class Reader:
                 try:
                     message = receive.recv()
                 except (EOFError, OSError):  # gone between two messages, or within one
-                    raise SourceError("the reading process stopped before the end") from None
+                    raise SourceError(
+                        _("the process reading the source stopped before its end")
+                    ) from None
                 done = isinstance(message, tuple) and message[0] == "done"
                 batch = self._handle(message)
                 if batch is not None:

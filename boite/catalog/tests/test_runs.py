@@ -281,7 +281,7 @@ def test_a_reading_process_killed_midway_leaves_the_catalogue_as_it_was(
 
     run = harvest(resource, progress=kill_the_reader)
     assert run.status == HarvestRun.Status.FAILED
-    assert "reading process stopped" in run.error
+    assert "s’est arrêté avant la fin" in run.error
     assert list(Record.objects.order_by("pk").values()) == before
     found = get_backend().search(SearchQuery(text="titre", resource_ids=[resource.pk]))
     assert found.count == 3000
