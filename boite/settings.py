@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from boite.lib.env import env_bool, env_int, env_list, env_str
+from boite.lib.env import env_bool, env_fernet_keys, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("BOITE_VAR_DIR", str(BASE_DIR / "var")))
@@ -39,6 +39,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Keys that encrypt the secrets kept in the database (boite.lib.crypto): Fernet keys,
+# newest first; the first encrypts, all decrypt. Empty: a key derived from SECRET_KEY
+# (fine for development; `check --deploy` warns). Rotation: docs/deployment.md.
+BOITE_SECRET_KEYS = env_fernet_keys("BOITE_SECRET_KEYS")
 
 # Each network is chosen by host name (boite.networks.middleware); hosts unknown to
 # every network get a 404 page from that middleware, so the list here only guards
