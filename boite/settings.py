@@ -259,6 +259,12 @@ PATRONS_LOGIN_LOCKOUT_SECONDS = env_int("PATRONS_LOGIN_LOCKOUT_SECONDS", 900, mi
 PATRONS_REGISTRATIONS_PER_IP_PER_HOUR = env_int(
     "PATRONS_REGISTRATIONS_PER_IP_PER_HOUR", 5, minimum=1
 )
+# SIP2 circuit breaker (boite.patrons.identity.sip2): after this many failures in a row,
+# logins answer « service indisponible » at once for the cool-down, then one probes.
+PATRONS_SIP2_BREAKER_FAILURES = env_int("PATRONS_SIP2_BREAKER_FAILURES", 3, minimum=1)
+PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS = env_int(
+    "PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS", 30, minimum=1
+)
 # -- access (issue « Direct access »): OpenID Connect provider ----------------------
 # django-oauth-toolkit issues one client per OIDC connector; PKCE is required. The RSA
 # key that signs ID tokens comes from OIDC_RSA_PRIVATE_KEY (PEM) in production and is
