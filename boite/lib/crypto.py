@@ -264,9 +264,10 @@ class SecretInput(forms.Widget):
                 _("Clear the secret"),
             )
         return format_html(
-            '<div class="secret-input"><p id="{0}_state" class="secret-state">{1} {2}</p>'
+            '<div class="secret-input">'
             '<input type="password" name="{3}" id="{0}" value="" autocomplete="new-password"'
-            ' aria-describedby="{0}_state"{4}>{5}</div>',
+            ' aria-describedby="{0}_state"{4}>{5}'
+            '<p id="{0}_state" class="help secret-state">{1} {2}</p></div>',
             element_id,
             state,
             _("Type a new value to replace it; leave empty to keep it."),
@@ -305,12 +306,8 @@ class SecretField(forms.Field):
     def validate(self, value: SecretChange) -> None:
         if value.value and value.clear:
             raise ValidationError(self.error_messages["both"], code="both")
-        if self.max_length is not None and len(value.value) > self.max_length:
-            raise ValidationError(
-                _("Ensure this value has at most %(limit_value)d characters."),
-                code="max_length",
-                params={"limit_value": self.max_length},
-            )
+        if self.max_length is not None:
+            validators.MaxLengthValidator(self.max_length)(value.value)  # Django's message
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         return initial  # a form shown again after an error does not echo what was typed
