@@ -102,11 +102,6 @@ def decrypt(token: str) -> str:
         ) from None
 
 
-def rotate(token: str) -> str:
-    """The same secret encrypted with the newest key."""
-    return encrypt(decrypt(token))
-
-
 # -- model fields -------------------------------------------------------------------------
 
 
@@ -136,7 +131,7 @@ class _EncryptedField(models.Field):
     def _from_text(self, text: str) -> Any:
         raise NotImplementedError
 
-    def get_prep_value(self, value: Any) -> str:
+    def get_prep_value(self, value: Any) -> str | None:
         value = super().get_prep_value(value)
         if value is None:
             return None
