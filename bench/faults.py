@@ -12,7 +12,8 @@ Drills:
    4 000 patrons in one transaction): nothing or everything, then the import again.
 3. SMTP server down when e-mails are due: the worker retries until delivery, none lost.
 4. A SIP2 server that never answers: logins get « service indisponible » in bounded
-   time, and what the rest of the portal sees meanwhile.
+   time, and what the rest of the portal sees meanwhile; then a second wave, which the
+   circuit breaker answers at once without calling the server.
 5. The worker killed (SIGKILL) in the middle of the nightly patron job: nothing
    half-written; the next run finishes the work.
 
@@ -42,7 +43,7 @@ REDIS = os.environ.get("FAULTS_REDIS", "redis://127.0.0.1:6379/13")
 VAR = ROOT / "var" / "faults"
 IMPORT_ROWS = 4000
 MAILS = 20
-SIP2_TIMEOUT = 5.0
+SIP2_TIMEOUT = 3.0
 
 
 def free_port() -> int:
@@ -383,7 +384,7 @@ def drill_sip2(stack: Stack, verdict: Verdict) -> None:
         results: list[tuple[float, int, bool]] = []
         others: list[tuple[float, int]] = []
 
-        def login(n: int) -> None:
+        def login(n: int, results: list = results) -> None:
             with httpx.Client(
                 base_url=stack.base, headers={"Host": "caen.localhost"}, timeout=30
             ) as c:
@@ -420,6 +421,16 @@ def drill_sip2(stack: Stack, verdict: Verdict) -> None:
             thread.start()
         for thread in threads:
             thread.join()
+        # The breaker is open now (PATRONS_SIP2_BREAKER_FAILURES failures in a row): a
+        # second wave must be answered without calling the silent server.
+        connections = sip2.state.connections
+        second: list[tuple[float, int, bool]] = []
+        threads = [threading.Thread(target=login, args=(n, second)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        second_connections = sip2.state.connections - connections
         rules.identity_source, rules.sip2_host, rules.sip2_port, rules.sip2_timeout = saved
         rules.save()
     slowest = max(r[0] for r in results)
@@ -436,6 +447,14 @@ def drill_sip2(stack: Stack, verdict: Verdict) -> None:
         slowest <= 2 * SIP2_TIMEOUT + 2, f"in bounded time (≤ {2 * SIP2_TIMEOUT + 2:.0f} s)"
     )
     verdict.check(all(o[1] == 200 for o in others), "the rest of the portal kept answering")
+    say(
+        f"   saw: a second wave of 6 logins answered in {min(r[0] for r in second):.2f}–"
+        f"{max(r[0] for r in second):.2f} s; {second_connections} connections to the server"
+    )
+    verdict.check(
+        all(r[1] == 200 and r[2] for r in second) and second_connections == 0,
+        "circuit open: the second wave got « service indisponible » without calling the ILS",
+    )
 
 
 def drill_worker(stack: Stack, verdict: Verdict) -> None:
@@ -493,7 +512,21 @@ def drill_worker(stack: Stack, verdict: Verdict) -> None:
     )
 
 
-def main() -> int:
+DRILLS = {
+    "requests": drill_requests,
+    "long_write": drill_long_write,
+    "smtp": drill_smtp,
+    "sip2": drill_sip2,
+    "worker": drill_worker,
+}
+
+
+def main(only: list[str]) -> int:
+    """Every drill, or only those named (`python -m bench.faults sip2`)."""
+    unknown = set(only) - set(DRILLS)
+    if unknown:
+        say(f"unknown drill(s) {sorted(unknown)}: choose among {list(DRILLS)}")
+        return 2
     os.environ.update(ENV)
     sys.path.insert(0, str(ROOT))
     stack = Stack()
@@ -503,11 +536,9 @@ def main() -> int:
         import django
 
         django.setup()
-        drill_requests(stack, verdict)
-        drill_long_write(stack, verdict)
-        drill_smtp(stack, verdict)
-        drill_sip2(stack, verdict)
-        drill_worker(stack, verdict)
+        for name, drill in DRILLS.items():
+            if not only or name in only:
+                drill(stack, verdict)
     finally:
         stack.teardown()
     if verdict.failures:
@@ -518,4 +549,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from boite.lib.env import env_bool, env_int, env_list, env_str
+from boite.lib.env import env_bool, env_fernet_keys, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("BOITE_VAR_DIR", str(BASE_DIR / "var")))
@@ -39,6 +39,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Keys that encrypt the secrets kept in the database (boite.lib.crypto): Fernet keys,
+# newest first; the first encrypts, all decrypt. Empty: a key derived from SECRET_KEY
+# (fine for development; `check --deploy` warns). Rotation: docs/deployment.md.
+BOITE_SECRET_KEYS = env_fernet_keys("BOITE_SECRET_KEYS")
 
 # Each network is chosen by host name (boite.networks.middleware); hosts unknown to
 # every network get a 404 page from that middleware, so the list here only guards
@@ -263,6 +267,12 @@ PATRONS_LOGIN_FAILURES_PER_IP = env_int("PATRONS_LOGIN_FAILURES_PER_IP", 20, min
 PATRONS_LOGIN_LOCKOUT_SECONDS = env_int("PATRONS_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 PATRONS_REGISTRATIONS_PER_IP_PER_HOUR = env_int(
     "PATRONS_REGISTRATIONS_PER_IP_PER_HOUR", 5, minimum=1
+)
+# SIP2 circuit breaker (boite.patrons.identity.sip2): after this many failures in a row,
+# logins answer « service indisponible » at once for the cool-down, then one probes.
+PATRONS_SIP2_BREAKER_FAILURES = env_int("PATRONS_SIP2_BREAKER_FAILURES", 3, minimum=1)
+PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS = env_int(
+    "PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS", 30, minimum=1
 )
 # -- access (issue « Direct access »): OpenID Connect provider ----------------------
 # django-oauth-toolkit issues one client per OIDC connector; PKCE is required. The RSA

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from boite.access import connectors
 from boite.access.identity import Identity
+from boite.lib.crypto import EncryptedJSONField
 
 TICKET_LIFETIME = timedelta(seconds=60)
 
@@ -46,7 +47,7 @@ class Connector(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
-    secrets = models.JSONField(_("secrets"), default=dict, blank=True, editable=False)
+    secrets = EncryptedJSONField(_("secrets"), default=dict, blank=True, editable=False)
     is_active = models.BooleanField(_("in service"), default=True)
     oauth_application = models.OneToOneField(
         django_settings.OAUTH2_PROVIDER_APPLICATION_MODEL,

@@ -102,7 +102,6 @@ class ResourceAdmin(ScopedModelAdmin):
 
         kwargs["widgets"] = {
             "harvest_format": forms.Select(choices=[("", "—"), *format_choices()]),
-            "harvest_secret": forms.PasswordInput(render_value=True),
         }
         return super().get_form(request, obj, **kwargs)
 

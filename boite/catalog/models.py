@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from boite.catalog.categories import Category
+from boite.lib.crypto import EncryptedTextField
 
 
 class Provider(models.Model):
@@ -111,7 +112,7 @@ class Resource(models.Model):
         _("authentication"), max_length=10, choices=Auth.choices, default=Auth.NONE
     )
     harvest_username = models.CharField(_("user name"), max_length=200, blank=True)
-    harvest_secret = models.CharField(_("password or token"), max_length=500, blank=True)
+    harvest_secret = EncryptedTextField(_("password or token"), max_length=500, blank=True)
     harvest_options = models.JSONField(
         _("format options"),
         default=dict,

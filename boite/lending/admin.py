@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from boite.lending.models import DistributorAccount, LendingRules, Licence, SyncRun
 from boite.networks.models import Network
@@ -34,12 +33,6 @@ class _NetworkScoped(ScopedModelAdmin):
 
 class DistributorAccountForm(forms.ModelForm):
     base_url = DistributorAccount._meta.get_field("base_url").formfield(assume_scheme="https")
-    password = forms.CharField(
-        label=_("password"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Leave empty to keep the current password."),
-    )
 
     class Meta:
         model = DistributorAccount
@@ -53,9 +46,6 @@ class DistributorAccountForm(forms.ModelForm):
             "networks",
             "is_active",
         ]
-
-    def clean_password(self) -> str:
-        return self.cleaned_data["password"] or (self.instance.password if self.instance else "")
 
 
 @admin.register(DistributorAccount)

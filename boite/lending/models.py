@@ -21,6 +21,7 @@ from boite.lending.distributors.base import (
     LicenceStatus,
     LoanRef,
 )
+from boite.lib.crypto import EncryptedTextField
 from boite.networks.models import Network
 
 EXPIRING_SOON_DAYS = 92  # « expiring within 3 months »
@@ -45,7 +46,7 @@ class DistributorAccount(models.Model):
     login = models.CharField(
         _("login"), max_length=100, blank=True, help_text=_("Dilicom: the contractor's GLN.")
     )
-    password = models.CharField(_("password"), max_length=200, blank=True)
+    password = EncryptedTextField(_("password"), max_length=200, blank=True)
     timeout_seconds = models.PositiveSmallIntegerField(_("timeout (seconds)"), default=10)
     networks = models.ManyToManyField(
         Network, verbose_name=_("networks"), related_name="distributor_accounts"

@@ -7,6 +7,7 @@ a silently wrong value.
 
 import os
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -57,3 +58,17 @@ def env_choice(name: str, choices: list[str], default: str) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of {choices}.")
     return value
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """A comma-separated list of Fernet keys (32 random bytes in URL-safe base64)."""
+    keys = env_list(name)
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: key number {number} is not a Fernet key (32 bytes in URL-safe "
+                "base64); `manage.py rotate_secrets --new-key` prints a new one."
+            ) from None
+    return keys

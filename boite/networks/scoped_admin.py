@@ -4,6 +4,10 @@ Every ModelAdmin of the project derives from `ScopedModelAdmin` and declares the
 lookups to the owning library and network and which roles may view, change, add
 and delete; querysets, object pages and foreign-key choices are scoped by the same
 access helper as the staff pages.
+
+Secrets (`boite.lib.crypto` fields) are write-only in every admin form, and a view-only
+page shows only their state (« défini » / « non défini »). Never list a secret in
+`readonly_fields` (its value would be printed): list its `<name>_state` instead.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from boite.lib.crypto import secret_fields
 from boite.networks.access import StaffAccess, staff_access
 from boite.networks.models import Library, Network, StaffRole
 
@@ -70,6 +75,24 @@ class ScopedModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return self._has_role(request, self.delete_roles) and self._owns(request, obj)
 
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        # A view-only page prints every field's value: a secret shows only its state.
+        hidden = {f.name for f in secret_fields(self.model)}
+        if not hidden or obj is None or self.has_change_permission(request, obj):
+            return super().get_fieldsets(request, obj)
+        return [
+            (name, {**options, "fields": _state_instead(options["fields"], hidden)})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # An error report never carries a typed secret.
+        typed = [f.name for f in secret_fields(self.model) if f.editable]
+        already = getattr(request, "sensitive_post_parameters", ())
+        if typed and already != "__ALL__":
+            request.sensitive_post_parameters = [*already, *typed]
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def get_prepopulated_fields(self, request: HttpRequest, obj=None) -> dict:
         readonly = set(self.get_readonly_fields(request, obj))
         return {k: v for k, v in self.prepopulated_fields.items() if k not in readonly}
@@ -81,6 +104,16 @@ class ScopedModelAdmin(admin.ModelAdmin):
         elif db_field.related_model is Network and not access.is_superuser:
             kwargs["queryset"] = Network.objects.filter(pk__in=access.network_ids())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _state_instead(fields, secrets: set[str]) -> list:
+    """A fieldset's field names with each secret replaced by its `<name>_state`."""
+    return [
+        _state_instead(name, secrets)
+        if isinstance(name, (list, tuple))
+        else (f"{name}_state" if name in secrets else name)
+        for name in fields
+    ]
 
 
 class ScopedInline(admin.TabularInline):

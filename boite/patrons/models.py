@@ -11,10 +11,12 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from boite.lib.crypto import EncryptedTextField
 from boite.networks.models import Library, Network
 
 
@@ -50,9 +52,16 @@ class PatronRules(models.Model):
     sip2_port = models.PositiveIntegerField(_("SIP2 port"), null=True, blank=True)
     sip2_institution = models.CharField(_("SIP2 institution id"), max_length=60, blank=True)
     sip2_login_user = models.CharField(_("SIP2 login user"), max_length=60, blank=True)
-    sip2_login_password = models.CharField(_("SIP2 login password"), max_length=60, blank=True)
+    sip2_login_password = EncryptedTextField(_("SIP2 login password"), max_length=60, blank=True)
     sip2_location = models.CharField(_("SIP2 location code"), max_length=60, blank=True)
-    sip2_timeout = models.FloatField(_("SIP2 timeout (seconds)"), default=5.0)
+    sip2_timeout = models.FloatField(
+        _("SIP2 timeout (seconds)"),
+        default=3.0,
+        validators=[MinValueValidator(0.5), MaxValueValidator(30)],
+        help_text=_(
+            "Each login waits this long at most for a silent library system: keep it short (2–3 s)."
+        ),
+    )
     sip2_tls = models.BooleanField(_("SIP2 over TLS"), default=False)
 
     class Meta:

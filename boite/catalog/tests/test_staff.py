@@ -27,9 +27,12 @@ def test_network_admin_manages_the_resources_of_their_network(
     login(client, admin_calvados)
     assert "Calvados seul" in client.get("/admin/catalog/resource/").content.decode()
     url = f"/admin/catalog/resource/{calvados_only.pk}/change/"
+    calvados_only.harvest_secret = "mot-de-passe-du-flux"
+    calvados_only.save()
     page = client.get(url)
     assert page.status_code == 200
     assert b'name="harvest_secret"' in page.content
+    assert b"mot-de-passe-du-flux" not in page.content  # write-only
 
 
 def test_admin_of_the_other_network_cannot_see_or_change_it(
@@ -46,12 +49,15 @@ def test_admin_of_the_other_network_cannot_see_or_change_it(
 
 
 def test_library_staff_only_view(client, login, librarian_bayeux, calvados_only):
+    calvados_only.harvest_secret = "mot-de-passe-du-flux"
+    calvados_only.save()
     login(client, librarian_bayeux)
     assert "Calvados seul" in client.get("/admin/catalog/resource/").content.decode()
     url = f"/admin/catalog/resource/{calvados_only.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200
     assert b'name="harvest_secret"' not in page.content  # read-only page
+    assert b"mot-de-passe-du-flux" not in page.content  # only whether it is set
     client.post(url, {"name": "Changé", "slug": "x", "category": "livre"})
     calvados_only.refresh_from_db()
     assert calvados_only.name == "Calvados seul"

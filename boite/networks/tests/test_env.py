@@ -10,7 +10,12 @@ from boite.lib.env import env_bool, env_choice, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[3]
 # Set by the browser tests for their own process only.
-_NOT_INHERITED = ("DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+_NOT_INHERITED = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "BOITE_SECRET_KEYS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def test_booleans_accept_the_usual_words(monkeypatch):
@@ -70,10 +75,23 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
         BOITE_PRODUCTION="true",
         SECRET_KEY="x" * 30 + "-production-secret-key-of-sufficient-length",
         ALLOWED_HOSTS="boitenumerique.example",
+        BOITE_SECRET_KEYS="IyaiVS_gG8xT_3pWWBMr_ZuNRL8ZvKqiQj-qSBdN8ZU=",
         BOITE_VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_its_own_secret_keys_is_warned(tmp_path):
+    result = _manage(
+        "check",
+        "--deploy",
+        BOITE_PRODUCTION="true",
+        SECRET_KEY="x" * 30 + "-production-secret-key-of-sufficient-length",
+        ALLOWED_HOSTS="boitenumerique.example",
+        BOITE_VAR_DIR=str(tmp_path),
+    )
+    assert "boite.W001" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

@@ -7,6 +7,11 @@ is known (`BL`) and the PIN right (`CQ`). Expiry (`PA`, YYYYMMDD) and home libra
 message carries a sequence number (`AY`) and a checksum (`AZ`); an answer with a bad
 checksum, a wrong sequence, a malformed body, or no answer within the timeout raises
 IdentityUnavailable: never a login.
+
+A circuit breaker per network and ILS address (boite.lib.breaker, shared through the
+cache): after PATRONS_SIP2_BREAKER_FAILURES failures in a row, logins answer
+« service indisponible » at once for PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS, instead of
+each holding a web thread for the whole timeout; then one login probes the ILS.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ import ssl
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from boite.lib.breaker import CircuitBreaker
 from boite.networks.models import Network, User
 from boite.patrons.identity import IdentityUnavailable, LoginRefused
 from boite.patrons.models import Patron, PatronEvent, PatronRules
@@ -32,6 +39,10 @@ MAX_MESSAGE = 8192
 
 class Sip2Error(IdentityUnavailable):
     pass
+
+
+class Sip2CircuitOpen(Sip2Error):
+    """The ILS failed several times in a row: not even tried during the cool-down."""
 
 
 def checksum(text: str) -> str:
@@ -212,9 +223,40 @@ class Sip2Source:
             tls=self.rules.sip2_tls,
         )
 
-    def check(self, card: str, pin: str) -> PatronStatus:
+    def breaker(self) -> CircuitBreaker:
         rules = self.rules
-        with self.client() as client:
+        return CircuitBreaker(
+            f"sip2:{rules.network_id}:{rules.sip2_host}:{rules.sip2_port}",
+            failures=settings.PATRONS_SIP2_BREAKER_FAILURES,
+            cooldown=settings.PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS,
+            # connect, log in, ask: three waits at most
+            probe_timeout=3 * rules.sip2_timeout + 5,
+        )
+
+    def check(self, card: str, pin: str) -> PatronStatus:
+        client = self.client()  # refuses an unconfigured ILS before the breaker counts
+        breaker = self.breaker()
+        if not breaker.allow():
+            raise Sip2CircuitOpen("circuit open")
+        try:
+            status = self._ask(client, card, pin)
+        except Sip2Error as error:
+            if breaker.record_failure():
+                log.warning(
+                    "SIP2 of network %s failed %s times in a row (%s): logins fail at once "
+                    "for %s s",
+                    self.rules.network_id,
+                    breaker.failures,
+                    error,
+                    breaker.cooldown,
+                )
+            raise
+        breaker.record_success()
+        return status
+
+    def _ask(self, client: Sip2Client, card: str, pin: str) -> PatronStatus:
+        rules = self.rules
+        with client:
             if rules.sip2_login_user and not client.login(
                 rules.sip2_login_user, rules.sip2_login_password, rules.sip2_location
             ):

@@ -7,6 +7,8 @@ nonsense), "bad_checksum", "refuse_login".
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import socketserver
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +33,14 @@ class ServerState:
     institution: str = "CALVADOS"
     mode: str = "normal"
     received: list[str] = field(default_factory=list)
+    connections: int = 0  # how many times a client connected
+    open_sockets: list = field(default_factory=list)
+
+    def drop_connections(self) -> None:
+        """Hang up on every client, as an ILS that restarts."""
+        for sock in self.open_sockets:
+            with contextlib.suppress(OSError):  # already closed by the client
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _answer(body: str, sequence: str) -> str:
@@ -43,6 +53,8 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         state: ServerState = self.server.state
+        state.connections += 1
+        state.open_sockets.append(self.request)
         buffer = b""
         while True:
             # SIP2 messages end with a carriage return (not a newline).

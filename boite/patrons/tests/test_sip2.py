@@ -1,7 +1,10 @@
 import socket
 import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -9,6 +12,7 @@ from boite.patrons.identity import IdentityUnavailable
 from boite.patrons.identity.sip2 import (
     Sip2Client,
     Sip2Error,
+    Sip2Source,
     checksum,
     parse_status,
     verify,
@@ -159,3 +163,137 @@ def test_login_over_tls(tmp_path):
             assert client.login("boite", "secret")
             status = client.patron_status("CALVADOS", "T1", "42")
     assert status.valid_patron and status.valid_password and status.name == "Tls, Ada"
+
+
+# -- circuit breaker: a silent ILS is not waited for at every login ------------------------
+
+
+@pytest.fixture
+def breaker_settings(settings):
+    settings.PATRONS_SIP2_BREAKER_FAILURES = 2
+    settings.PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS = 30
+    return settings
+
+
+def _unavailable(response) -> bool:
+    return response.status_code == 200 and "service indisponible" in response.content.decode()
+
+
+def _open_the_circuit(caen_client, sip2_server) -> None:
+    sip2_server.state.mode = "silent"
+    for _attempt in range(2):  # PATRONS_SIP2_BREAKER_FAILURES
+        assert _unavailable(_login(caen_client, "CAEN42", "1234"))
+    assert sip2_server.state.connections == 2
+
+
+def _after_the_cool_down():
+    return time_machine.travel(timezone.now() + timedelta(seconds=31), tick=True)
+
+
+def test_after_failures_in_a_row_logins_fail_at_once_without_calling_the_ils(
+    caen_client, sip2_caen, sip2_server, breaker_settings
+):
+    _open_the_circuit(caen_client, sip2_server)
+    for _attempt in range(3):
+        assert _unavailable(_login(caen_client, "CAEN42", "1234"))
+    assert sip2_server.state.connections == 2  # nobody waited for the silent server
+    sip2_server.state.mode = "normal"  # the ILS is back, but the cool-down is not over
+    assert _unavailable(_login(caen_client, "CAEN42", "1234"))
+    assert sip2_server.state.connections == 2 and not Patron.objects.exists()
+    with _after_the_cool_down():
+        assert _login(caen_client, "CAEN42", "1234").status_code == 302  # the probe
+        assert sip2_server.state.connections == 3
+        caen_client.post("/deconnexion/")
+        assert _login(caen_client, "CAEN42", "1234").status_code == 302  # closed again
+        assert sip2_server.state.connections == 4
+    assert Patron.objects.filter(card_number="CAEN42").count() == 1
+
+
+def test_a_failed_probe_opens_the_circuit_for_another_cool_down(
+    caen_client, sip2_caen, sip2_server, breaker_settings
+):
+    _open_the_circuit(caen_client, sip2_server)
+    with _after_the_cool_down():
+        assert _unavailable(_login(caen_client, "CAEN42", "1234"))  # the probe, silent too
+        assert sip2_server.state.connections == 3
+        assert _unavailable(_login(caen_client, "CAEN42", "1234"))
+        assert sip2_server.state.connections == 3
+
+
+def test_one_probe_at_a_time_the_others_fail_at_once(
+    caen_client, sip2_caen, sip2_server, breaker_settings
+):
+    _open_the_circuit(caen_client, sip2_server)
+    with _after_the_cool_down():
+        sip2_caen.sip2_timeout = 5  # the probe waits on the silent server meanwhile
+        probe_failed = []
+
+        def probe() -> None:
+            try:
+                Sip2Source(sip2_caen).check("CAEN42", "1234")
+            except IdentityUnavailable:
+                probe_failed.append(True)
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        while sip2_server.state.connections < 3 and thread.is_alive():
+            threading.Event().wait(0.01)  # until the probe is connected
+        assert _unavailable(_login(caen_client, "CAEN43", "0000"))
+        assert sip2_server.state.connections == 3  # the second login did not connect
+        sip2_server.state.drop_connections()  # the probe fails now, not at its timeout
+        thread.join()
+    assert probe_failed == [True]
+
+
+def test_a_wrong_pin_does_not_count_as_a_failure(
+    caen_client, sip2_caen, sip2_server, breaker_settings
+):
+    for _attempt in range(4):
+        response = _login(caen_client, "CAEN42", "0000")
+        assert "ne correspondent à aucun compte" in response.content.decode()
+    assert _login(caen_client, "CAEN42", "1234").status_code == 302
+
+
+def test_the_circuit_is_shared_by_every_process_through_redis(
+    caen_client, sip2_caen, sip2_server, breaker_settings, tmp_path
+):
+    """Two processes see the same circuit when the cache is Redis, as in production."""
+    import os
+    import subprocess
+    import sys
+
+    import redis
+
+    url = os.environ.get("BOITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/8")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url} (BOITE_TEST_REDIS_URL)")
+    breaker_settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    try:
+        _open_the_circuit(caen_client, sip2_server)
+        name = Sip2Source(sip2_caen).breaker().name
+        script = (
+            "import django; django.setup(); from boite.lib.breaker import CircuitBreaker; "
+            f"print(CircuitBreaker({name!r}).is_open())"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env.update(
+            REDIS_URL=url, BOITE_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="boite.settings"
+        )
+        other = subprocess.run(
+            [sys.executable, "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert other.stdout.strip() == "True", other.stderr
+    finally:
+        cache.clear()

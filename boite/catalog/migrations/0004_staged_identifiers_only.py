@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_staged_fingerprint'),
+        ('catalog', '0003_encrypt_harvest_secret'),
     ]
 
     operations = [
