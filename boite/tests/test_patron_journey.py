@@ -37,7 +37,7 @@ def _audit(page: Page) -> None:
 
 def _search(page: Page, text: str, facet: str, found: str) -> None:
     """Search from the header's box, then keep one category: as many results as it said."""
-    page.get_by_label("Rechercher dans le catalogue").first.fill(text)
+    page.get_by_label("Recherche rapide").fill(text)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Rechercher")
     page.get_by_role("checkbox", name=f"{facet} ({found})", exact=True).check()

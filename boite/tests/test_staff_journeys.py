@@ -149,7 +149,7 @@ def test_network_admin_harvests_a_resource_and_reads_the_result(
     )
 
     # The titles are in the portal's search at once.
-    page.get_by_label("Rechercher dans le catalogue").fill("Ouest-France")
+    page.get_by_label("Recherche rapide").fill("Ouest-France")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text("1 résultat")
     expect(page.get_by_role("link", name="Ouest-France")).to_be_visible()
@@ -162,7 +162,7 @@ def test_network_admin_harvests_a_resource_and_reads_the_result(
     page.get_by_role("button", name="Lancer le moissonnage").click()
     expect(status).to_contain_text("État : échoué")
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("id, titre")  # the columns it no longer has
+    expect(alert).to_contain_text("Source illisible : colonnes manquantes : id, titre")
     expect(alert).to_contain_text("Le catalogue est resté tel qu’il était avant ce moissonnage.")
     assert cafeyn.records.filter(withdrawn=False).count() == 8
 

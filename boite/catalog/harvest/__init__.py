@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from django.utils.translation import gettext as _
+
 from boite.catalog.harvest.base import Format, SourceError
 
 FORMATS: dict[str, str] = {
@@ -22,7 +24,10 @@ FORMATS: dict[str, str] = {
 def get_format(name: str) -> Format:
     dotted = FORMATS.get(name)
     if dotted is None:
-        raise SourceError(f"unknown format {name!r} (known: {', '.join(FORMATS)})")
+        raise SourceError(
+            _('unknown format "%(name)s" (known formats: %(known)s)')
+            % {"name": name, "known": ", ".join(FORMATS)}
+        )
     module, cls = dotted.rsplit(".", 1)
     return getattr(import_module(module), cls)()
 

@@ -4,6 +4,9 @@ A format reads a source (a file path or an http(s) URL) as a stream and yields, 
 order, `Item` (a normalised record), `Deletion` (the source says a record is gone) or
 `Rejection` (one record could not be read: the run goes on). A source that cannot be
 read at all raises `SourceError`: the run stops and the catalogue is left as it was.
+
+Both are read by librarians on the run's page: their texts are translated, with the
+technical detail (the parser's own words) after the translated part.
 """
 
 from __future__ import annotations
@@ -14,11 +17,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
+from django.utils.translation import gettext as _
+
 from boite.catalog.models import Audience, RecordType
 
 
 class SourceError(Exception):
     """The source as a whole cannot be read (network, HTTP error, not the right format)."""
+
+
+class RecordError(ValueError):
+    """One record cannot be used; the message is already written for the librarian."""
+
+
+def reason_of(error: Exception) -> str:
+    """The reason a librarian reads for a rejected record: a format's own message as it
+    is, any other error (a parser's, Python's) after a translated lead-in."""
+    if isinstance(error, RecordError):
+        return str(error)
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return _("unreadable record: %(error)s") % {"error": detail}
 
 
 @dataclass
@@ -175,13 +193,13 @@ def language_of(text: str | None) -> str:
 
 
 def validated(item: Item) -> Item:
-    """Trim every field to what the database holds; raise ValueError when unusable."""
+    """Trim every field to what the database holds; raise RecordError when unusable."""
     item.provider_id = clean_text(item.provider_id, 200)
     item.title = clean_text(item.title, 500)
     if not item.provider_id:
-        raise ValueError("no identifier")
+        raise RecordError(_("no identifier"))
     if not item.title:
-        raise ValueError("no title")
+        raise RecordError(_("no title"))
     item.subtitle = clean_text(item.subtitle, 500)
     item.description = (item.description or "").strip()[:20_000]
     item.cover_url = clean_url(item.cover_url)

@@ -12,15 +12,19 @@ import codecs
 import csv
 import json
 
+from django.utils.translation import gettext as _
+
 from boite.catalog.harvest.base import (
     Format,
     Item,
     Options,
+    RecordError,
     Rejection,
     SourceError,
     audience_of,
     kind_of,
     minutes_of,
+    reason_of,
     validated,
     year_of,
 )
@@ -69,10 +73,10 @@ def read_rows(stream, options: dict):
     try:
         header = reader.fieldnames or []
     except csv.Error as error:
-        raise SourceError(f"unreadable CSV: {error}") from None
+        raise SourceError(_("unreadable CSV: %(error)s") % {"error": error}) from None
     missing = [mapping[f] for f in REQUIRED if mapping[f] not in header]
     if missing:
-        raise SourceError(f"missing columns: {', '.join(missing)}")
+        raise SourceError(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
     separator = options.get("list_separator", "|")
 
     def column(row, name):
@@ -87,12 +91,12 @@ def read_rows(stream, options: dict):
             break
         except csv.Error as error:
             position += 1
-            yield Rejection(position, f"unreadable line: {error}")
+            yield Rejection(position, _("unreadable line: %(error)s") % {"error": error})
             continue
         position += 1
         try:
             if None in row:
-                raise ValueError("more cells than columns")
+                raise RecordError(_("more cells than columns"))
             people = [p.strip() for p in column(row, "contributors").split(separator) if p.strip()]
             item = Item(
                 provider_id=column(row, "provider_id"),
@@ -113,7 +117,9 @@ def read_rows(stream, options: dict):
             )
             yield validated(item)
         except ValueError as error:
-            yield Rejection(position, str(error), column(row, "provider_id"), json.dumps(row)[:500])
+            yield Rejection(
+                position, reason_of(error), column(row, "provider_id"), json.dumps(row)[:500]
+            )
 
 
 class Csv(Format):

@@ -14,19 +14,24 @@ import json
 from datetime import date
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from boite.catalog.harvest.base import (
     Format,
     Item,
     Options,
+    RecordError,
     Rejection,
     SourceError,
     audience_of,
     kind_of,
     minutes_of,
+    reason_of,
     validated,
     year_of,
 )
-from boite.catalog.harvest.sources import client, get, is_url
+from boite.catalog.harvest.sources import client, get, is_url, no_such_file_message
 from boite.catalog.models import RecordType
 
 PAGE_SIZE = 100
@@ -50,7 +55,7 @@ def _date(value) -> date | None:
 
 def entry_to_item(entry: dict) -> Item:
     if not isinstance(entry, dict):
-        raise ValueError("a record is not an object")
+        raise RecordError(_("this record is not a JSON object"))
     contributors = [{"name": n, "role": "réalisateur"} for n in _names(entry.get("directors"))]
     contributors += [{"name": n, "role": "acteur"} for n in _names(entry.get("actors"))]
     audiences = " ".join(_names(entry.get("targetAudiences")))
@@ -80,13 +85,13 @@ def entry_to_item(entry: dict) -> Item:
 
 def read_entries(entries, start: int = 0):
     if not isinstance(entries, list):
-        raise SourceError("the feed is not a list of records")
+        raise SourceError(_("the feed is not a list of records"))
     for position, entry in enumerate(entries, start + 1):
         try:
             yield validated(entry_to_item(entry))
         except (ValueError, TypeError, AttributeError) as error:
             yield Rejection(
-                position, str(error), excerpt=json.dumps(entry, ensure_ascii=False)[:500]
+                position, reason_of(error), excerpt=json.dumps(entry, ensure_ascii=False)[:500]
             )
 
 
@@ -94,7 +99,7 @@ def _decode(text: str):
     try:
         data = json.loads(text)
     except ValueError as error:
-        raise SourceError(f"malformed JSON: {error}") from None
+        raise SourceError(_("malformed JSON: %(error)s") % {"error": error}) from None
     if isinstance(data, dict):
         data = data.get("items", data.get("results"))
     return data
@@ -102,13 +107,13 @@ def _decode(text: str):
 
 class JsonFeed(Format):
     name = "json"
-    label = "JSON (Médiathèque Numérique, paged)"
+    label = gettext_lazy("JSON (Médiathèque Numérique, paged)")
 
     def read(self, source: str, options: Options):
         if not is_url(source):
             path = Path(source)
             if not path.is_file():
-                raise SourceError(f"no such file: {source}")
+                raise SourceError(no_such_file_message(source))
             yield from read_entries(_decode(path.read_text(encoding="utf-8")))
             return
         size = int(options.options.get("page_size", PAGE_SIZE))

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 
 import pymarc
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from boite.catalog.harvest.base import (
@@ -22,6 +23,7 @@ from boite.catalog.harvest.base import (
     SourceError,
     audience_of,
     kind_of,
+    reason_of,
     validated,
     year_of,
 )
@@ -177,7 +179,9 @@ def read_iso2709(stream, flavour: str = "") -> Iterator[Item | Rejection]:
                 error, pymarc.exceptions.TruncatedRecord | pymarc.exceptions.EndOfRecordNotFound
             ) and (position > 1 or not chunk):
                 yield Rejection(
-                    position, f"truncated record: {error}", excerpt=chunk[:300].decode("latin-1")
+                    position,
+                    _("truncated record: %(error)s") % {"error": error},
+                    excerpt=chunk[:300].decode("latin-1"),
                 )
                 break
             if (
@@ -185,20 +189,22 @@ def read_iso2709(stream, flavour: str = "") -> Iterator[Item | Rejection]:
                 and good == 0
                 and isinstance(error, pymarc.exceptions.RecordLengthInvalid)
             ):
-                raise SourceError("this is not an ISO 2709 MARC file")
+                raise SourceError(_("this is not an ISO 2709 MARC file"))
             yield Rejection(
-                position, f"unreadable record: {error}", excerpt=chunk[:300].decode("latin-1")
+                position,
+                _("unreadable record: %(error)s") % {"error": error},
+                excerpt=chunk[:300].decode("latin-1"),
             )
             continue
         try:
             item = record_to_item(record, flavour)
         except (ValueError, UnicodeError, KeyError, IndexError) as error:
-            yield Rejection(position, str(error), _control(record, "001"), str(record)[:500])
+            yield Rejection(position, reason_of(error), _control(record, "001"), str(record)[:500])
             continue
         good += 1
         yield item
     if position == 0:
-        raise SourceError("empty MARC file")
+        raise SourceError(_("empty MARC file"))
 
 
 def _xml_to_record(element) -> pymarc.Record:
@@ -236,7 +242,9 @@ def marcxml_records(elements, flavour: str = "", start: int = 0) -> Iterator[Ite
             yield record_to_item(_xml_to_record(element), flavour)
         except (ValueError, KeyError, IndexError) as error:
             yield Rejection(
-                position, str(error), excerpt=etree.tostring(element, encoding="unicode")[:500]
+                position,
+                reason_of(error),
+                excerpt=etree.tostring(element, encoding="unicode")[:500],
             )
 
 
@@ -259,9 +267,9 @@ def read_marcxml(stream, flavour: str = "") -> Iterator[Item | Rejection]:
                 while element.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as error:
-        raise SourceError(f"malformed XML: {error}") from None
+        raise SourceError(_("malformed XML: %(error)s") % {"error": error}) from None
     if position == 0:
-        raise SourceError("no MARCXML <record> in this source")
+        raise SourceError(_("no MARCXML <record> in this source"))
 
 
 class Marc(Format):

@@ -9,6 +9,7 @@ empty answer, not an error. Options: `metadata_prefix` (oai_dc), `set`, `flavour
 from __future__ import annotations
 
 import httpx2
+from django.utils.translation import gettext as _
 from lxml import etree
 from oaipmh_scythe import HTTPConfig, RetryConfig, Scythe
 from oaipmh_scythe.exceptions import NoRecordsMatch, OAIPMHException
@@ -18,15 +19,22 @@ from boite.catalog.harvest.base import (
     Format,
     Item,
     Options,
+    RecordError,
     Rejection,
     SourceError,
     audience_of,
     kind_of,
+    reason_of,
     validated,
     year_of,
 )
 from boite.catalog.harvest.marc import MARCXML_NS, marcxml_records
-from boite.catalog.harvest.sources import is_url
+from boite.catalog.harvest.sources import (
+    is_url,
+    status_message,
+    timeout_message,
+    unreachable_message,
+)
 from boite.catalog.models import RecordType
 
 TIMEOUT = 30
@@ -67,7 +75,7 @@ class OaiPmh(Format):
 
     def read(self, source: str, options: Options):
         if not is_url(source):
-            raise SourceError("an OAI-PMH source is an http(s) address")
+            raise SourceError(_("an OAI-PMH source is an http(s) address"))
         kind, user, secret = options.auth
         auth = httpx2.BasicAuth(user, secret) if kind == "basic" else None
         prefix = options.options.get("metadata_prefix", "oai_dc")
@@ -105,7 +113,7 @@ class OaiPmh(Format):
                         if prefix == "marcxml":
                             marc = record.xml.find(f".//{{{MARCXML_NS}}}record")
                             if marc is None:
-                                raise ValueError("no MARCXML record in the metadata")
+                                raise RecordError(_("no MARCXML record in the metadata"))
                             for found in marcxml_records([marc], flavour, position - 1):
                                 if isinstance(found, Item):
                                     found.provider_id = identifier
@@ -114,20 +122,18 @@ class OaiPmh(Format):
                         else:
                             yield validated(dc_to_item(identifier, record.get_metadata(), payload))
                     except (ValueError, TypeError, AttributeError) as error:
-                        yield Rejection(position, str(error), identifier, payload[:500])
+                        yield Rejection(position, reason_of(error), identifier, payload[:500])
             except NoRecordsMatch:
                 return
             except OAIPMHException as error:
-                raise SourceError(f"the repository answered an OAI-PMH error: {error}") from None
+                raise SourceError(
+                    _("the repository answered an OAI-PMH error: %(error)s") % {"error": error}
+                ) from None
             except httpx2.TimeoutException:
-                raise SourceError("the provider did not answer in time") from None
+                raise SourceError(timeout_message()) from None
             except httpx2.HTTPStatusError as error:
-                raise SourceError(
-                    f"the provider answered HTTP {error.response.status_code}"
-                ) from None
+                raise SourceError(status_message(error.response.status_code)) from None
             except httpx2.HTTPError as error:
-                raise SourceError(
-                    f"cannot reach the provider ({error.__class__.__name__})"
-                ) from None
+                raise SourceError(unreachable_message(error)) from None
             except etree.XMLSyntaxError as error:
-                raise SourceError(f"malformed XML: {error}") from None
+                raise SourceError(_("malformed XML: %(error)s") % {"error": error}) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from boite.catalog.harvest.base import (
@@ -17,6 +18,7 @@ from boite.catalog.harvest.base import (
     Options,
     Rejection,
     SourceError,
+    reason_of,
     validated,
     year_of,
 )
@@ -225,7 +227,7 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
             except (ValueError, TypeError, AttributeError) as error:
                 found = Rejection(
                     position,
-                    str(error),
+                    reason_of(error),
                     _record_reference(element),
                     etree.tostring(element, encoding="unicode")[:500],
                 )
@@ -237,9 +239,9 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
                 while element.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as error:
-        raise SourceError(f"malformed XML: {error}") from None
+        raise SourceError(_("malformed XML: %(error)s") % {"error": error}) from None
     if position == 0:
-        raise SourceError("no ONIX <Product> in this source")
+        raise SourceError(_("no ONIX <Product> in this source"))
 
 
 class Onix(Format):

@@ -6,18 +6,22 @@ import json
 from pathlib import Path
 from urllib.parse import urljoin
 
+from django.utils.translation import gettext as _
+
 from boite.catalog.harvest.base import (
     Format,
     Item,
     Options,
+    RecordError,
     Rejection,
     SourceError,
     audience_of,
     kind_of,
+    reason_of,
     validated,
     year_of,
 )
-from boite.catalog.harvest.sources import client, get, is_url
+from boite.catalog.harvest.sources import client, get, is_url, no_such_file_message
 from boite.catalog.models import RecordType
 
 MAX_PAGES = 100_000
@@ -47,7 +51,7 @@ def _link(links, *rels: str) -> str:
 def publication_to_item(publication: dict, base: str = "") -> Item:
     meta = publication.get("metadata")
     if not isinstance(meta, dict):
-        raise ValueError("a publication has no metadata")
+        raise RecordError(_("this publication has no metadata"))
     contributors = [{"name": n, "role": "auteur"} for n in _names(meta.get("author"))]
     contributors += [{"name": n, "role": "narrateur"} for n in _names(meta.get("narrator"))]
     contributors += [{"name": n, "role": "illustrateur"} for n in _names(meta.get("illustrator"))]
@@ -86,18 +90,18 @@ def publication_to_item(publication: dict, base: str = "") -> Item:
 def read_feed(feed: dict, base: str, start: int):
     """Items of one page, and the URL of the next page (or "")."""
     if not isinstance(feed, dict) or not isinstance(feed.get("publications", []), list):
-        raise SourceError("this is not an OPDS 2.0 feed")
+        raise SourceError(_("this is not an OPDS 2.0 feed"))
     position = start
     items = []
     for publication in feed.get("publications", []):
         position += 1
         try:
             if not isinstance(publication, dict):
-                raise ValueError("a publication is not an object")
+                raise RecordError(_("this publication is not a JSON object"))
             items.append(validated(publication_to_item(publication, base)))
         except (ValueError, TypeError, AttributeError, KeyError) as error:
             excerpt = json.dumps(publication, ensure_ascii=False, default=str)[:500]
-            items.append(Rejection(position, str(error) or "unreadable", excerpt=excerpt))
+            items.append(Rejection(position, reason_of(error), excerpt=excerpt))
     next_url = _link(feed.get("links"), "next")
     return items, (urljoin(base, next_url) if next_url else "")
 
@@ -106,7 +110,7 @@ def _load(text: str) -> dict:
     try:
         return json.loads(text)
     except ValueError as error:
-        raise SourceError(f"malformed JSON: {error}") from None
+        raise SourceError(_("malformed JSON: %(error)s") % {"error": error}) from None
 
 
 class Opds(Format):
@@ -118,7 +122,7 @@ class Opds(Format):
         if not is_url(source):
             path = Path(source)
             if not path.is_file():
-                raise SourceError(f"no such file: {source}")
+                raise SourceError(no_such_file_message(source))
             items, _next = read_feed(_load(path.read_text(encoding="utf-8")), "", 0)
             yield from items
             return

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from django.utils.translation import gettext as _
 
 from boite.catalog.harvest.base import Options, SourceError
 
@@ -39,6 +40,25 @@ def client(options: Options, timeout: httpx.Timeout | None = None) -> httpx.Clie
     )
 
 
+# The words of a failed source, shared by every format that reads one.
+
+
+def no_such_file_message(source: str) -> str:
+    return _("no such file: %(path)s") % {"path": source}
+
+
+def timeout_message() -> str:
+    return _("the provider did not answer in time")
+
+
+def unreachable_message(error: Exception) -> str:
+    return _("cannot reach the provider (%(error)s)") % {"error": error.__class__.__name__}
+
+
+def status_message(status: int) -> str:
+    return _("the provider answered HTTP %(status)d") % {"status": status}
+
+
 def get(http: httpx.Client, url: str, params: dict | None = None) -> httpx.Response:
     """GET with retries on timeouts, connection errors and 5xx; SourceError at the end."""
     last = ""
@@ -46,15 +66,15 @@ def get(http: httpx.Client, url: str, params: dict | None = None) -> httpx.Respo
         try:
             response = http.get(url, params=params)
         except httpx.TimeoutException:
-            last = "the provider did not answer in time"
+            last = timeout_message()
         except httpx.HTTPError as error:
-            last = f"cannot reach the provider ({error.__class__.__name__})"
+            last = unreachable_message(error)
         else:
             if response.status_code < 500:
                 if response.status_code >= 400:
-                    raise SourceError(f"the provider answered HTTP {response.status_code}")
+                    raise SourceError(status_message(response.status_code))
                 return response
-            last = f"the provider answered HTTP {response.status_code}"
+            last = status_message(response.status_code)
         if attempt + 1 < RETRIES:
             time.sleep(RETRY_PAUSE * (attempt + 1))
     raise SourceError(last)
@@ -71,7 +91,7 @@ def open_binary(source: str, options: Options) -> Iterator[IO[bytes]]:
                 try:
                     with http.stream("GET", source) as response:
                         if response.status_code >= 400:
-                            raise SourceError(f"the provider answered HTTP {response.status_code}")
+                            raise SourceError(status_message(response.status_code))
                         spool.seek(0)
                         spool.truncate()
                         for chunk in response.iter_bytes(1 << 16):
@@ -82,22 +102,22 @@ def open_binary(source: str, options: Options) -> Iterator[IO[bytes]]:
                         raise
                 except httpx.TimeoutException:
                     if attempt + 1 == RETRIES:
-                        raise SourceError("the provider did not answer in time") from None
+                        raise SourceError(timeout_message()) from None
                 except httpx.HTTPError as error:
                     if attempt + 1 == RETRIES:
-                        raise SourceError(
-                            f"cannot reach the provider ({error.__class__.__name__})"
-                        ) from None
+                        raise SourceError(unreachable_message(error)) from None
                 time.sleep(RETRY_PAUSE * (attempt + 1))
             spool.seek(0)
             yield spool
         return
     path = Path(source)
     if not path.is_file():
-        raise SourceError(f"no such file: {source}")
+        raise SourceError(no_such_file_message(source))
     try:
         handle = path.open("rb")
     except OSError as error:
-        raise SourceError(f"cannot open {source}: {error.strerror}") from None
+        raise SourceError(
+            _("cannot open %(path)s: %(error)s") % {"path": source, "error": error.strerror}
+        ) from None
     with handle:
         yield handle

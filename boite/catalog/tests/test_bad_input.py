@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from boite.catalog.harvest import csvfile, jsonfeed, marc, onix, opds
+from boite.catalog.harvest import csvfile, get_format, jsonfeed, marc, onix, opds
 from boite.catalog.harvest.base import Deletion, Item, Rejection, SourceError
 from boite.catalog.harvest.oai import dc_to_item
 
@@ -49,7 +50,7 @@ def test_truncated_iso2709_keeps_the_good_records_and_rejects_the_rest():
     rejections = [f for f in found if isinstance(f, Rejection)]
     assert 0 < len(items) < 6
     assert len(rejections) == 1
-    assert "truncated" in rejections[0].reason or "unreadable" in rejections[0].reason
+    assert rejections[0].reason.startswith(("notice tronquée : ", "notice illisible : "))
 
 
 def test_not_marc_at_all_is_a_source_error():
@@ -59,12 +60,12 @@ def test_not_marc_at_all_is_a_source_error():
 
 def test_malformed_marcxml_is_a_source_error():
     data = (FIXTURES / "philharmonie.marcxml.xml").read_bytes()
-    with pytest.raises(SourceError, match="malformed XML"):
+    with pytest.raises(SourceError, match=r"^XML mal formé : "):
         _all(marc.read_marcxml(io.BytesIO(data[:-300] + b"<oops")))
 
 
 def test_malformed_onix_is_a_source_error():
-    with pytest.raises(SourceError, match="malformed XML"):
+    with pytest.raises(SourceError, match=r"^XML mal formé : "):
         _all(onix.read_products(io.BytesIO(b"<ONIXMessage><Product><RecordReference>1")))
 
 
@@ -82,7 +83,7 @@ def test_onix_product_without_title_is_rejected_not_fatal():
         b"</TitleDetail></DescriptiveDetail></Product></ONIXMessage>"
     )
     first, second = _all(onix.read_products(io.BytesIO(xml)))
-    assert isinstance(first, Rejection) and first.reason == "no title"
+    assert isinstance(first, Rejection) and first.reason == "sans titre"
     assert second.title == "Bon"
 
 
@@ -106,7 +107,7 @@ def test_latin1_csv_is_decoded():
 
 
 def test_csv_with_missing_columns_is_a_source_error():
-    with pytest.raises(SourceError, match="missing columns: titre"):
+    with pytest.raises(SourceError, match=r"^colonnes manquantes : titre$"):
         _all(csvfile.read_rows(io.BytesIO(b"id;nom\n1;x\n"), {}))
 
 
@@ -114,7 +115,25 @@ def test_csv_line_with_too_many_cells_is_rejected():
     data = b"id;titre\n1;Bon\n2;Trop;de;cellules\n"
     found = _all(csvfile.read_rows(io.BytesIO(data), {}))
     assert isinstance(found[0], Item)
-    assert found[1].reason == "more cells than columns"
+    assert found[1].reason == "plus de cellules que de colonnes"
+
+
+def test_messages_follow_the_language_of_the_interface():
+    with translation.override("en"), pytest.raises(SourceError, match=r"^missing columns: titre$"):
+        _all(csvfile.read_rows(io.BytesIO(b"id;nom\n1;x\n"), {}))
+
+
+def test_an_unexpected_error_in_one_record_is_a_translated_reason_with_its_detail():
+    good, bad = _all(
+        jsonfeed.read_entries([{"id": "1", "title": "Bon"}, {"id": "2", "directors": [1]}])
+    )
+    assert good.title == "Bon"
+    assert bad.reason == "notice illisible : AttributeError: 'int' object has no attribute 'get'"
+
+
+def test_unknown_format_is_a_source_error_naming_the_known_ones():
+    with pytest.raises(SourceError, match=r"^format inconnu « zz » \(formats connus : oai, marc,"):
+        get_format("zz")
 
 
 def test_json_feed_that_is_not_a_list_is_a_source_error():

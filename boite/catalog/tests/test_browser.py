@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_patron_searches_refines_and_opens_a_record(page, catalogue):
     page.goto("/recherche/")
-    page.get_by_label("Rechercher dans le catalogue").first.fill("polar")
+    page.get_by_label("Rechercher dans le catalogue", exact=True).fill("polar")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("6 résultats")
     page.get_by_role("checkbox", name="Presse (1 résultat)").check()

@@ -142,6 +142,6 @@ def test_rejections_carry_position_and_reason(tmp_path):
     path.write_text("id;titre\na1;Bon titre\n;Sans identifiant\na3;\n", encoding="utf-8")
     found = list(get_format("csv").read(str(path), Options()))
     assert isinstance(found[0], Item)
-    assert found[1] == Rejection(2, "no identifier", "", found[1].excerpt)
-    assert found[2].reason == "no title"
+    assert found[1] == Rejection(2, "sans identifiant", "", found[1].excerpt)
+    assert found[2].reason == "sans titre"
     assert found[2].provider_id == "a3"

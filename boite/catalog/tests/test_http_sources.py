@@ -127,7 +127,7 @@ def test_oai_pmh_error_answer_fails_the_run_and_changes_nothing(db, make_resourc
     resource = make_resource(fmt="oai", source=fake_provider.url("/oai"))
     run = harvest(resource)
     assert run.status == HarvestRun.Status.FAILED
-    assert "OAI-PMH" in run.error
+    assert run.error.startswith("Source illisible : l’entrepôt a répondu par une erreur OAI-PMH : ")
     assert not Record.objects.exists()
 
 
@@ -197,7 +197,7 @@ def test_http_500_fails_the_run_after_retries_and_keeps_the_catalogue(db, make_r
     count = len(json_feed.requests)
     run = harvest(resource)
     assert run.status == HarvestRun.Status.FAILED
-    assert "HTTP 500" in run.error
+    assert run.error == "Source illisible : le fournisseur a répondu par une erreur HTTP 500"
     assert len(json_feed.requests) - count == sources.RETRIES
     assert list(Record.objects.values_list("pk", "title", "withdrawn")) == before
 
@@ -211,7 +211,7 @@ def test_a_provider_that_times_out_fails_the_run(db, make_resource, fake_provide
     resource = make_resource(fmt="json", source=fake_provider.url("/lent"))
     run = harvest(resource)
     assert run.status == HarvestRun.Status.FAILED
-    assert "did not answer in time" in run.error
+    assert run.error == "Source illisible : le fournisseur n’a pas répondu à temps"
 
 
 def test_opds_follows_next_links(db, make_resource, fake_provider):
@@ -245,4 +245,4 @@ def test_http_404_is_a_clear_error(db, make_resource, fake_provider):
     resource = make_resource(fmt="csv", source=fake_provider.url("/absent.csv"))
     run = harvest(resource)
     assert run.status == HarvestRun.Status.FAILED
-    assert "HTTP 404" in run.error
+    assert run.error == "Source illisible : le fournisseur a répondu par une erreur HTTP 404"

@@ -91,7 +91,7 @@ def test_one_bad_record_never_aborts_the_run(db, make_resource, tmp_path):
     assert run.status == HarvestRun.Status.SUCCEEDED
     assert (run.created, run.rejected) == (2, 1)
     rejection = RejectedRecord.objects.get(run=run)
-    assert (rejection.position, rejection.reason) == (2, "no identifier")
+    assert (rejection.position, rejection.reason) == (2, "sans identifiant")
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def test_an_unreadable_source_leaves_the_catalogue_exactly_as_it_was(
 def test_missing_file_is_a_clear_error(db, make_resource):
     run = harvest(make_resource(source="/nonexistent/catalogue.csv"))
     assert run.status == HarvestRun.Status.FAILED
-    assert "/nonexistent/catalogue.csv" in run.error
+    assert run.error == "Source illisible : fichier introuvable : /nonexistent/catalogue.csv"
 
 
 def test_command_line_harvest(db, make_resource, tmp_path, ten):

@@ -1,6 +1,8 @@
 """Search as a librarian expects it: French stemming and accents, typos, facets, sorts,
 pages, suggestions, and only what the network may use."""
 
+import re
+
 import pytest
 
 from boite.catalog.models import Record
@@ -150,6 +152,13 @@ def test_search_page_with_facets(client, catalogue):
     assert "<legend>Catégorie</legend>" in page
     assert 'name="category" value="livre"' in page
     assert "résultats" in page
+
+
+def test_the_headers_box_and_the_pages_field_have_distinct_names(client, calvados):
+    page = client.get("/recherche/", {"q": "polar"}).content.decode()
+    labels = re.findall(r'<label for="([^"]+)">([^<]+)</label>', page)
+    searches = [(target, text) for target, text in labels if "echerche" in text]
+    assert searches == [("search-q", "Recherche rapide"), ("id_q", "Rechercher dans le catalogue")]
 
 
 def test_search_page_filters_by_facet(client, catalogue):

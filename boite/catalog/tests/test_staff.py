@@ -167,7 +167,7 @@ def test_failed_harvest_shows_the_error(client, login, admin_calvados, make_reso
     client.post(f"/gestion/catalogue/{resource.slug}/moissonner/", {"mode": "full"})
     run = resource.runs.get()
     page = client.get(run.get_absolute_url()).content.decode()
-    assert "Source illisible" in page
+    assert "Source illisible : fichier introuvable : /nonexistent.csv" in page
     assert "Le catalogue est resté tel" in page
 
 
