@@ -162,6 +162,52 @@ class TantivyBatch(IndexBatch):
         self.writer.rollback()
 
 
+class _Snapshot:
+    """One searcher (a fixed state of the index) and the resources it holds, with their
+    category and their number of documents.
+
+    Visibility is a filter on resources. Intersecting with the documents of the visible
+    resources costs as much as walking all of them — most of the catalogue, for most
+    networks — so the filter is written the cheap way round: nothing when every resource
+    of the index is visible, the few hidden resources excluded when they hold fewer
+    documents than the visible ones, the visible ones required otherwise. The resources
+    are read from this very searcher, so a resource indexed since cannot slip through."""
+
+    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema) -> None:
+        self.searcher = searcher
+        self.schema = schema
+        found = searcher.aggregate(
+            Query.all_query(), {"r": {"terms": {"field": "resource", "size": 100_000}}}
+        )
+        self.documents: dict[int, int] = {
+            int(b["key"]): int(b["doc_count"]) for b in found.get("r", {}).get("buckets", [])
+        }
+        self.categories: dict[int, str] = {}
+
+    def category_of(self, resource_id: int) -> str:
+        """The category of a resource, read once from one of its documents."""
+        category = self.categories.get(resource_id)
+        if category is None:
+            found = self.searcher.search(Query.term_query(self.schema, "resource", resource_id), 1)
+            category = ""
+            if found.hits:
+                category = self.searcher.doc(found.hits[0][1]).get_first("category") or ""
+            self.categories[resource_id] = category
+        return category
+
+    def visibility(self, resources: set[int]) -> list[tuple]:
+        """The clauses that keep only documents of these resources."""
+        shown = [r for r in self.documents if r in resources]
+        hidden = [r for r in self.documents if r not in resources]
+        if not hidden:
+            return []
+        if not shown:
+            return [(Occur.Must, Query.term_query(self.schema, "resource", -1))]  # nothing
+        if sum(self.documents[r] for r in hidden) <= sum(self.documents[r] for r in shown):
+            return [(Occur.MustNot, Query.term_set_query(self.schema, "resource", hidden))]
+        return [(Occur.Must, Query.term_set_query(self.schema, "resource", shown))]
+
+
 class TantivyBackend(Backend):
     def __init__(self, path: str) -> None:
         self.path = Path(path)
@@ -169,7 +215,7 @@ class TantivyBackend(Backend):
         self._index: tantivy.Index | None = None
         self._lock = threading.Lock()
         self._reloaded = 0.0
-        self._categories: dict[int, str] = {}  # resource id → category, from the index
+        self._snapshot: _Snapshot | None = None
 
     # -- the index ------------------------------------------------------------
     @property
@@ -193,13 +239,18 @@ class TantivyBackend(Backend):
         return index
 
     def _searcher(self) -> tantivy.Searcher:
+        return self._current().searcher
+
+    def _current(self) -> _Snapshot:
+        """The searcher and what it holds, renewed at most once a second: another
+        process (the worker) may have committed."""
+        snapshot = self._snapshot
         now = time.monotonic()
-        if now - self._reloaded > 1.0:
-            # Another process (the worker) may have committed: look at most once a second.
+        if snapshot is None or now - self._reloaded > 1.0:
             self.index.reload()
-            self._reloaded = now
-            self._categories = {}
-        return self.index.searcher()
+            snapshot = _Snapshot(self.index.searcher(), self.schema)
+            self._snapshot, self._reloaded = snapshot, now
+        return snapshot
 
     def _writer(self):
         for attempt in range(50):
@@ -214,9 +265,7 @@ class TantivyBackend(Backend):
     def _commit(self, writer) -> None:
         writer.commit()
         writer.wait_merging_threads()
-        self.index.reload()
-        self._reloaded = time.monotonic()
-        self._categories = {}
+        self._snapshot = None  # the next search reads the new state
 
     def _add_records(self, writer, records, progress=None) -> int:
         count = 0
@@ -297,7 +346,7 @@ class TantivyBackend(Backend):
     def _text_query(self, text: str, tolerant: bool = False) -> Query | None:
         """Every word must match (stemmed, accents folded) in one of the text fields;
         `tolerant` also accepts words one or two typing mistakes away."""
-        words = fold(text).split()[:12]
+        words = _meaningful(fold(text).split())[:12]
         if not words:
             return None
         clauses = []
@@ -314,13 +363,16 @@ class TantivyBackend(Backend):
             clauses.append((Occur.Must, Query.boolean_query(options)))
         return Query.boolean_query(clauses)
 
-    def _filters(self, query: SearchQuery, skip: str = "") -> list[tuple]:
-        filters = [
-            (Occur.Must, Query.term_set_query(self.schema, "resource", list(query.resource_ids)))
-        ]
+    def _filters(self, query: SearchQuery, snapshot: _Snapshot) -> list[tuple]:
+        resources = {int(r) for r in query.resource_ids}
+        if query.category:
+            resources = {r for r in resources if snapshot.category_of(r) in query.category}
+        if query.resource:
+            resources &= {int(r) for r in query.resource}
+        filters = snapshot.visibility(resources)
         for name in FACETS:
             values = getattr(query, name)
-            if values and name != skip:
+            if values and name not in ("category", "resource"):
                 filters.append((Occur.Must, Query.term_set_query(self.schema, name, list(values))))
         if query.year_min is not None or query.year_max is not None:
             filters.append(
@@ -345,8 +397,9 @@ class TantivyBackend(Backend):
     def search(self, query: SearchQuery) -> SearchResults:
         if not query.resource_ids:
             return SearchResults(count=0, hits=[])
-        searcher = self._searcher()
-        filters = self._filters(query)
+        snapshot = self._current()
+        searcher = snapshot.searcher
+        filters = self._filters(query, snapshot)
         text_query = self._text_query(query.text)
         full = self._compose(text_query, filters)
         per_page = max(1, min(query.per_page, 100))
@@ -359,28 +412,28 @@ class TantivyBackend(Backend):
         elif query.sort == "title":
             kwargs.update(order_by_field="title_sort", order=tantivy.Order.Asc)
         results = SearchResults(count=0, hits=[])
-        self._count(searcher, full, results, query.facets, kwargs)
+        self._count(snapshot, full, results, query.facets, kwargs)
         if not results.count and text_query is not None:
             # Nothing matches as typed: accept typing mistakes (« cinma » → « cinéma »).
             # Tolerance only when needed keeps the usual queries fast and precise.
             text_query = self._text_query(query.text, tolerant=True)
             full = self._compose(text_query, filters)
-            self._count(searcher, full, results, query.facets, kwargs)
+            self._count(snapshot, full, results, query.facets, kwargs)
         if results.count:
             found = results.hits or searcher.search(full, **kwargs).hits
             results.hits = self._hits(searcher, found, text_query)
         if results.count == 0 and query.text:
-            results.suggestions = self._did_you_mean(searcher, query)
+            results.suggestions = self._did_you_mean(snapshot, query)
         return results
 
-    def _count(self, searcher, full, results: SearchResults, facets: bool, kwargs) -> None:
+    def _count(self, snapshot, full, results: SearchResults, facets: bool, kwargs) -> None:
         """Count the matches: with the facets when asked for, else with the search
         itself (whose raw hits are then kept in `results.hits` for `_hits`)."""
         results.facets, results.year_range, results.hits = {}, None, []
         if facets:
-            self._facets(searcher, full, results)
+            self._facets(snapshot, full, results)
         else:
-            found = searcher.search(full, **kwargs)
+            found = snapshot.searcher.search(full, **kwargs)
             results.count = found.count or 0
             results.hits = found.hits
 
@@ -411,7 +464,7 @@ class TantivyBackend(Backend):
             hits.append(hit)
         return hits
 
-    def _facets(self, searcher, full: Query, results: SearchResults) -> None:
+    def _facets(self, snapshot: _Snapshot, full: Query, results: SearchResults) -> None:
         # Every document has exactly one resource and the category of its resource: the
         # count and the category facet are sums over the resource buckets (exact, as the
         # resource aggregation returns every resource), one aggregation fewer to run.
@@ -421,14 +474,14 @@ class TantivyBackend(Backend):
             if name != "category"
         }
         aggs["year"] = {"stats": {"field": "year"}}
-        found = searcher.aggregate(full, aggs)
+        found = snapshot.searcher.aggregate(full, aggs)
         for name in FACETS:
             if name != "category":
                 buckets = found.get(name, {}).get("buckets", [])
                 results.facets[name] = [(_key(b["key"]), int(b["doc_count"])) for b in buckets]
         categories: dict[str, int] = {}
         for resource_id, count in results.facets["resource"]:
-            category = self._category_of(searcher, int(resource_id))
+            category = snapshot.category_of(int(resource_id))
             categories[category] = categories.get(category, 0) + count
         results.count = sum(count for _r, count in results.facets["resource"])
         results.facets["category"] = sorted(categories.items(), key=lambda c: (-c[1], c[0]))
@@ -437,20 +490,9 @@ class TantivyBackend(Backend):
         if stats.get("count"):
             results.year_range = (int(stats["min"]), int(stats["max"]))
 
-    def _category_of(self, searcher, resource_id: int) -> str:
-        """The category of a resource, read once from one of its documents."""
-        category = self._categories.get(resource_id)
-        if category is None:
-            found = searcher.search(Query.term_query(self.schema, "resource", resource_id), 1)
-            category = ""
-            if found.hits:
-                category = searcher.doc(found.hits[0][1]).get_first("category") or ""
-            self._categories[resource_id] = category
-        return category
-
-    def _did_you_mean(self, searcher, query: SearchQuery) -> list[str]:
+    def _did_you_mean(self, snapshot: _Snapshot, query: SearchQuery) -> list[str]:
         """Titles close to what was typed, from the resources the network may see."""
-        allowed = Query.term_set_query(self.schema, "resource", list(query.resource_ids))
+        searcher = snapshot.searcher
         words = fold(query.text).split()[:6]
         options = [
             (Occur.Should, Query.fuzzy_term_query(self.schema, "words", w, distance=2))
@@ -461,7 +503,10 @@ class TantivyBackend(Backend):
             return []
         found = searcher.search(
             Query.boolean_query(
-                [(Occur.Must, allowed), (Occur.Must, Query.boolean_query(options))]
+                [
+                    *snapshot.visibility(set(query.resource_ids)),
+                    (Occur.Must, Query.boolean_query(options)),
+                ]
             ),
             5,
         )
@@ -471,8 +516,9 @@ class TantivyBackend(Backend):
         words = fold(prefix).split()[:8]
         if not words or not resource_ids:
             return []
-        searcher = self._searcher()
-        clauses = [(Occur.Must, Query.term_set_query(self.schema, "resource", list(resource_ids)))]
+        snapshot = self._current()
+        searcher = snapshot.searcher
+        clauses = snapshot.visibility(set(resource_ids))
         for word in words[:-1]:
             clauses.append((Occur.Must, Query.term_query(self.schema, "title_words", word)))
         clauses.append(
@@ -490,7 +536,8 @@ class TantivyBackend(Backend):
     def similar(self, record_id: int, resource_ids: list[int], limit: int = 6) -> list[int]:
         if not resource_ids:
             return []
-        searcher = self._searcher()
+        snapshot = self._current()
+        searcher = snapshot.searcher
         found = searcher.search(Query.term_query(self.schema, "id", record_id), 1)
         if not found.hits:
             return []
@@ -500,12 +547,27 @@ class TantivyBackend(Backend):
         query = Query.boolean_query(
             [
                 (Occur.Must, like),
-                (Occur.Must, Query.term_set_query(self.schema, "resource", list(resource_ids))),
+                *snapshot.visibility(set(resource_ids)),
                 (Occur.MustNot, Query.term_query(self.schema, "id", record_id)),
             ]
         )
         hits = searcher.search(query, limit).hits
         return [searcher.doc(a).get_first("id") for _s, a in hits]
+
+
+# Words that say nothing on their own (folded): « les enquêtes de Léa » is searched as
+# « enquêtes Léa ». Each would match most of the catalogue, and every word must match:
+# walking them cost more than the rest of the query. They stay in the index.
+_STOPWORDS = frozenset(
+    {"a", "au", "aux", "ce", "ces", "d", "de", "des", "du", "en", "et", "l", "la", "le",
+     "les", "un", "une", "sur", "par", "pour", "the", "of", "and"}
+)  # fmt: skip
+
+
+def _meaningful(words: list[str]) -> list[str]:
+    """The words worth searching; all of them if none is (« Le » alone is still asked)."""
+    kept = [w for w in words if w not in _STOPWORDS]
+    return kept or words
 
 
 def _key(value) -> str:

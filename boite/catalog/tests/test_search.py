@@ -213,3 +213,35 @@ def test_suggestions_endpoint(client, catalogue):
     data = client.get("/recherche/suggestions/", {"q": "les cin"}).json()
     assert "Les Cinémas de Normandie" in data["suggestions"]
     assert client.get("/recherche/suggestions/", {"q": "l"}).json() == {"suggestions": []}
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_visibility_holds_whichever_way_the_filter_is_written(catalogue, few):
+    """A few resources shown (the filter requires them) or most of them (it excludes the
+    others): either way, no document of a hidden resource, and all of the shown ones."""
+    shown = {"pnb-livres"} if few else set(catalogue) - {"pnb-livres", "skilleos"}
+    ids = [catalogue[slug].pk for slug in shown]
+    results = search(SearchQuery(resource_ids=ids, per_page=100))
+    expected = Record.objects.filter(resource__in=ids, withdrawn=False)
+    assert results.count == expected.count() > 0
+    assert {h.record_id for h in results.hits} == set(expected.values_list("pk", flat=True))
+    assert {int(r) for r, _n in results.facets["resource"]} <= set(ids)
+    for text in ("polar", "cinema", "anglais"):
+        found = search(SearchQuery(text=text, resource_ids=ids, per_page=100))
+        assert {h.resource_id for h in found.hits} <= set(ids)
+    for title in get_backend().suggest("le", ids, limit=50):
+        assert Record.objects.filter(resource__in=ids, title=title).exists()
+
+
+def test_a_network_with_no_indexed_resource_finds_nothing(catalogue):
+    assert search(SearchQuery(text="polar", resource_ids=[987654])).count == 0
+    assert search(SearchQuery(resource_ids=[987654])).count == 0
+
+
+def test_words_that_say_nothing_do_not_narrow_the_search(open_ids):
+    with_them = search(SearchQuery(text="le polar de la falaise", resource_ids=open_ids))
+    assert _titles(with_them)[0] == "Le Polar de la falaise"
+    without = search(SearchQuery(text="polar falaise", resource_ids=open_ids))
+    assert with_them.count == without.count
+    # A query made of such words only is still asked as typed.
+    assert search(SearchQuery(text="la", resource_ids=open_ids)).count > 0
