@@ -45,6 +45,7 @@ from boite.finance.models import (
 from boite.finance.usage import cost_per_use, usage_counts
 from boite.lib import documents
 from boite.lib.mail import send_mail_later
+from boite.lib.uploads import private_file_response
 from boite.networks.access import staff_required
 
 finance_staff = staff_required(*access.FINANCE_ROLES)
@@ -168,13 +169,13 @@ def _export_rows(campaign: Campaign):
 def campaign_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     campaign = _get_for_user(request.user, Campaign, pk)
     header, rows = _export_rows(campaign)
-    name = f"cotisations-{campaign.network.slug}-{campaign.year}"
-    if fmt == "csv":
-        return documents.download(
-            documents.csv_bytes(header, rows), f"{name}.csv", "text/csv; charset=utf-8"
-        )
-    content = documents.xlsx_bytes(header, rows, sheet=str(campaign.year))
-    return documents.download(content, f"{name}.xlsx", documents.XLSX_TYPE)
+    return documents.tabular_download(
+        header,
+        rows,
+        fmt=fmt,
+        filename=f"cotisations-{campaign.network.slug}-{campaign.year}",
+        sheet=str(campaign.year),
+    )
 
 
 @finance_staff
@@ -503,5 +504,4 @@ def document(request: HttpRequest, kind: str, pk: int) -> FileResponse:
     stored = getattr(obj, field)
     if not stored:
         raise Http404
-    filename = stored.name.rsplit("/", 1)[-1]
-    return FileResponse(stored.open("rb"), as_attachment=True, filename=filename)
+    return private_file_response(stored, stored.name.rsplit("/", 1)[-1])
