@@ -103,13 +103,14 @@ def test_anonymous_is_sent_to_the_login_page(client, pages, generated):
     "persona", ["outsider", "librarian_bayeux", "librarian_lisieux", "librarian_caen", "editor"]
 )
 def test_library_staff_editor_and_outsider_are_refused(
-    client, login, pages, generated, persona, request
+    client, login, pages, generated, persona, request, on_commit
 ):
     login(client, request.getfixturevalue(persona))
     for url in pages.values():
         assert client.get(url).status_code == 403, url
-    for url, data in _posts(generated).items():
-        assert client.post(url, data).status_code == 403, url
+    with on_commit(execute=True):
+        for url, data in _posts(generated).items():
+            assert client.post(url, data).status_code == 403, url
     assert not Membership.objects.filter(state="paid").exists()
     assert not mail.outbox
 
@@ -215,11 +216,14 @@ def test_letters_html_and_odt(client, login, finance_officer, generated):
     assert "1\u202f935,00" in body and "12900" in body
 
 
-def test_reminders_go_to_those_who_have_not_paid(client, login, finance_officer, generated):
+def test_reminders_go_to_those_who_have_not_paid(
+    client, login, finance_officer, generated, on_commit
+):
     login(client, finance_officer)
     generated.memberships.update(contact_email="mairie@example.org")
     generated.memberships.get(authority__name="Lisieux").move_to(Membership.State.PAID)
-    client.post(f"/gestion/finances/adhesions/{generated.pk}/relances/")
+    with on_commit(execute=True):
+        client.post(f"/gestion/finances/adhesions/{generated.pk}/relances/")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["mairie@example.org"]
     assert "Bayeux" in mail.outbox[0].body
