@@ -235,3 +235,18 @@ def test_addressed_to_matches_whole_addresses_only(db):
     assert UndeliveredMail.objects.addressed_to("anne@example.org").count() == 1
     assert UndeliveredMail.objects.addressed_to("b@example.org").count() == 1
     assert UndeliveredMail.objects.addressed_to("nobody@example.org").count() == 0
+
+
+def test_the_delays_read_from_the_environment_fail_loudly_when_wrong(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from boite.lib.env import env_int_list
+
+    monkeypatch.setenv("MAIL_RETRY_DELAYS", " 30, 90 ,3600")
+    assert env_int_list("MAIL_RETRY_DELAYS", [60], minimum=1) == [30, 90, 3600]
+    monkeypatch.setenv("MAIL_RETRY_DELAYS", "")
+    assert env_int_list("MAIL_RETRY_DELAYS", [60], minimum=1) == [60]
+    for wrong in ("60,une heure", "60,,120", "0,60"):
+        monkeypatch.setenv("MAIL_RETRY_DELAYS", wrong)
+        with pytest.raises(ImproperlyConfigured, match="MAIL_RETRY_DELAYS"):
+            env_int_list("MAIL_RETRY_DELAYS", [60], minimum=1)
