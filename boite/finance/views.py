@@ -94,7 +94,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @finance_staff
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _get_for_user(request.user, Campaign, pk)
+    campaign = get_object_or_404(
+        access.scoped(request.user, Campaign).select_related("network"), pk=pk
+    )
     what_if = None
     form = WhatIfForm(
         request.GET if "rate" in request.GET else None, initial={"rate": campaign.rate}
@@ -104,8 +106,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rate": form.cleaned_data["rate"],
             "total": campaign.what_if(form.cleaned_data["rate"]),
         }
-    memberships = campaign.memberships.select_related("authority").prefetch_related("libraries")
-    page = Paginator(memberships, _CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(campaign.calls(), _CALLS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "finance/campaign_detail.html",
@@ -113,7 +114,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "page": page,
             "total": campaign.total(),
-            "states": Membership.State.choices,
+            # Translated once, not once per call and option (a page has 100 selects).
+            "states": [(value, str(label)) for value, label in Membership.State.choices],
             "what_if_form": form,
             "what_if": what_if,
         },
@@ -157,9 +159,9 @@ def _export_rows(campaign: Campaign):
             m.get_state_display(),
             m.invoiced_on,
             m.paid_on,
-            ", ".join(lib.name for lib in m.libraries.all()),
+            ", ".join(library.name for library in m.covered),
         ]
-        for m in campaign.memberships.select_related("authority").prefetch_related("libraries")
+        for m in campaign.calls()
     ]
     return header, rows
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from boite.finance.models import (
@@ -21,7 +23,7 @@ from boite.finance.models import (
     Membership,
 )
 from boite.finance.usage import UsageCounts
-from boite.networks.models import AuthorityPopulation
+from boite.networks.models import Authority, AuthorityPopulation, Library
 
 PDF = b"%PDF-1.4\n%fake but well-formed header\n"
 
@@ -202,6 +204,32 @@ def test_exports_for_the_finance_software(client, login, finance_officer, genera
     rows = {row[1]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows["Lisieux"][3] == 20200
     assert rows["Lisieux"][5] == 3030
+
+
+def test_the_campaign_page_costs_the_same_queries_for_2_or_40_calls(
+    client, login, finance_officer, generated, calvados
+):
+    def count_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/gestion/finances/adhesions/{generated.pk}/")
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    login(client, finance_officer)
+    count_queries()  # the first request also looks the network up, then caches it
+    few, _page = count_queries()
+    for n in range(38):
+        commune = Authority.objects.create(kind="commune", name=f"Commune {n}", code=f"99{n:03d}")
+        AuthorityPopulation.objects.create(authority=commune, year=2021, population=100 + n)
+        for branch in ("bourg", "annexe"):
+            Library.objects.create(
+                network=calvados, authority=commune, name=f"{branch} {n}", slug=f"{branch}-{n}"
+            )
+    generated.generate()
+    assert generated.memberships.count() == 40
+    many, page = count_queries()
+    assert many == few
+    assert "annexe 37, bourg 37" in page  # every call lists the libraries it covers
 
 
 def test_letters_html_and_odt(client, login, finance_officer, generated):
