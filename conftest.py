@@ -234,6 +234,15 @@ def caen_client(caen_network) -> Client:
 
 
 @pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run what waits for the commit — e-mails above all (boite.lib.mail) — as a real
+    commit would: `with on_commit(execute=True): client.post(…)`. Tests run inside a
+    transaction that is never committed, so without it no e-mail leaves, and a test
+    that checks that none did would prove nothing."""
+    return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
 def login():
     """Log a client in as a user: `login(client, user)`."""
 

@@ -27,4 +27,6 @@ api = NinjaAPI(
 
 for _config in apps.get_app_configs():
     if _config.name.startswith("boite.") and find_spec(f"{_config.name}.api"):
-        api.add_router("", import_module(f"{_config.name}.api").router)
+        _module = import_module(f"{_config.name}.api")
+        if hasattr(_module, "router"):  # boite.lib.api holds shared schemas, no endpoint
+            api.add_router("", _module.router)

@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from boite.lib.env import env_bool, env_fernet_keys, env_int, env_list, env_str
+from boite.lib.env import env_bool, env_fernet_keys, env_int, env_int_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("BOITE_VAR_DIR", str(BASE_DIR / "var")))
@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "boite.lib",
     "boite.networks",
     "boite.catalog",
     "boite.patrons",
@@ -354,8 +355,12 @@ CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
 CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))
 
 # -- quality (issue 10): knobs the fault drills of `make faults` turn -------------------
-# Seconds between two attempts to deliver a queued e-mail (boite.lib.mail).
-MAIL_RETRY_DELAY_SECONDS = env_int("MAIL_RETRY_DELAY_SECONDS", 300, minimum=1)
+# Retries of an e-mail the SMTP server did not take (boite.lib.mail): seconds to wait
+# before each retry, in turn, the last one repeated until MAIL_GIVE_UP_AFTER_SECONDS
+# have passed since the first attempt; then the message is kept as an UndeliveredMail.
+# Defaults: 1, 2, 5, 10, 30 minutes, then every hour for two days (53 retries).
+MAIL_RETRY_DELAYS = env_int_list("MAIL_RETRY_DELAYS", [60, 120, 300, 600, 1800, 3600], minimum=1)
+MAIL_GIVE_UP_AFTER_SECONDS = env_int("MAIL_GIVE_UP_AFTER_SECONDS", 2 * 24 * 3600, minimum=0)
 # Password-reset e-mails asked from one address per hour (boite.patrons.views).
 PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR = env_int(
     "PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR", 10, minimum=1

@@ -45,6 +45,7 @@ from boite.finance.models import (
 from boite.finance.usage import cost_per_use, usage_counts
 from boite.lib import documents
 from boite.lib.mail import send_mail_later
+from boite.lib.uploads import private_file_response
 from boite.networks.access import staff_required
 
 finance_staff = staff_required(*access.FINANCE_ROLES)
@@ -93,7 +94,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @finance_staff
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _get_for_user(request.user, Campaign, pk)
+    campaign = get_object_or_404(
+        access.scoped(request.user, Campaign).select_related("network"), pk=pk
+    )
     what_if = None
     form = WhatIfForm(
         request.GET if "rate" in request.GET else None, initial={"rate": campaign.rate}
@@ -103,8 +106,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rate": form.cleaned_data["rate"],
             "total": campaign.what_if(form.cleaned_data["rate"]),
         }
-    memberships = campaign.memberships.select_related("authority").prefetch_related("libraries")
-    page = Paginator(memberships, _CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(campaign.calls(), _CALLS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "finance/campaign_detail.html",
@@ -112,7 +114,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "page": page,
             "total": campaign.total(),
-            "states": Membership.State.choices,
+            # Translated once, not once per call and option (a page has 100 selects).
+            "states": [(value, str(label)) for value, label in Membership.State.choices],
             "what_if_form": form,
             "what_if": what_if,
         },
@@ -156,9 +159,9 @@ def _export_rows(campaign: Campaign):
             m.get_state_display(),
             m.invoiced_on,
             m.paid_on,
-            ", ".join(lib.name for lib in m.libraries.all()),
+            ", ".join(library.name for library in m.covered),
         ]
-        for m in campaign.memberships.select_related("authority").prefetch_related("libraries")
+        for m in campaign.calls()
     ]
     return header, rows
 
@@ -168,13 +171,13 @@ def _export_rows(campaign: Campaign):
 def campaign_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     campaign = _get_for_user(request.user, Campaign, pk)
     header, rows = _export_rows(campaign)
-    name = f"cotisations-{campaign.network.slug}-{campaign.year}"
-    if fmt == "csv":
-        return documents.download(
-            documents.csv_bytes(header, rows), f"{name}.csv", "text/csv; charset=utf-8"
-        )
-    content = documents.xlsx_bytes(header, rows, sheet=str(campaign.year))
-    return documents.download(content, f"{name}.xlsx", documents.XLSX_TYPE)
+    return documents.tabular_download(
+        header,
+        rows,
+        fmt=fmt,
+        filename=f"cotisations-{campaign.network.slug}-{campaign.year}",
+        sheet=str(campaign.year),
+    )
 
 
 @finance_staff
@@ -503,5 +506,4 @@ def document(request: HttpRequest, kind: str, pk: int) -> FileResponse:
     stored = getattr(obj, field)
     if not stored:
         raise Http404
-    filename = stored.name.rsplit("/", 1)[-1]
-    return FileResponse(stored.open("rb"), as_attachment=True, filename=filename)
+    return private_file_response(stored, stored.name.rsplit("/", 1)[-1])

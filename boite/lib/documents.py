@@ -1,8 +1,10 @@
 """Small office documents for letters and exports: ODT (odfpy), CSV and XLSX (openpyxl).
 
 A document is a list of blocks — `Heading`, `Paragraph`, `Table` — written once and
-rendered to ODT; tabular exports take a header row and rows. Amounts are Decimal and
-stay numbers in XLSX (not text), so the finance software can sum them.
+rendered to ODT. Tabular exports (finance calls, statistics tables) take a header row
+and rows and all go through `csv_bytes()` / `xlsx_bytes()` (or `tabular_download()`),
+so every CSV and spreadsheet of the portal looks the same. Amounts are Decimal and stay
+numbers in XLSX (not text), so the finance software can sum them.
 """
 
 from __future__ import annotations
@@ -107,12 +109,19 @@ def odt(blocks: Iterable[Block], *, title: str = "") -> bytes:
     return buffer.getvalue()
 
 
+TABULAR_FORMATS = ("csv", "xlsx")
+CSV_TYPE = "text/csv; charset=utf-8"
+# Characters Excel refuses in a sheet's name (openpyxl raises on them).
+_NOT_IN_SHEET_NAMES = str.maketrans("", "", "[]:*?/\\")
+
+
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """CSV for French spreadsheets and finance software: UTF-8 with BOM, semicolons,
-    decimal point kept as a dot (machine-readable amounts)."""
+    decimal point kept as a dot (machine-readable amounts), dates as YYYY-MM-DD, an
+    empty cell for None."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(header)
+    writer.writerow([str(label) for label in header])
     for row in rows:
         writer.writerow(
             [v.isoformat() if isinstance(v, date) else ("" if v is None else v) for v in row]
@@ -121,15 +130,19 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
+    """One sheet: a bold, frozen header row, then the rows. Numbers stay numbers (Decimal
+    amounts shown with two decimals), None is an empty cell; the sheet's name is cut to
+    Excel's 31 characters and rid of the characters Excel refuses."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     worksheet = workbook.active
-    worksheet.title = sheet[:31]
-    worksheet.append(list(header))
+    worksheet.title = str(sheet).translate(_NOT_IN_SHEET_NAMES)[:31] or "Sheet"
+    worksheet.append([str(label) for label in header])
     for cell in worksheet[1]:
         cell.font = Font(bold=True)
+    worksheet.freeze_panes = "A2"
     for row in rows:
         worksheet.append(list(row))
         for cell in worksheet[worksheet.max_row]:
@@ -138,6 +151,22 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def tabular_download(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    fmt: str,
+    filename: str,
+    sheet: str,
+) -> HttpResponse:
+    """A table as a CSV or XLSX attachment named `<filename>.<fmt>`."""
+    if fmt == "csv":
+        return download(csv_bytes(header, rows), f"{filename}.csv", CSV_TYPE)
+    if fmt == "xlsx":
+        return download(xlsx_bytes(header, rows, sheet=sheet), f"{filename}.xlsx", XLSX_TYPE)
+    raise ValueError(f"unknown tabular format {fmt!r}")
 
 
 def download(content: bytes, filename: str, content_type: str) -> HttpResponse:

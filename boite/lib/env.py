@@ -53,6 +53,25 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
+    """A comma-separated list of whole numbers, none below `minimum`, at least one."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return list(default)
+    values = []
+    for item in (i.strip() for i in raw.split(",")):
+        try:
+            value = int(item)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={raw!r}: {item!r} is not a whole number (give e.g. 60,120,300)."
+            ) from None
+        if minimum is not None and value < minimum:
+            raise ImproperlyConfigured(f"{name}={raw!r}: {value} is below its minimum {minimum}.")
+        values.append(value)
+    return values
+
+
 def env_choice(name: str, choices: list[str], default: str) -> str:
     value = env_str(name, default)
     if value not in choices:

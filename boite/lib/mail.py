@@ -1,22 +1,36 @@
-"""E-mails to patrons and staff, rendered now and delivered by the worker.
+"""E-mails to patrons and staff: rendered now, queued when the transaction commits,
+delivered by the worker, retried for two days, and never lost without a trace.
 
 `send_mail_later()` renders the subject and body in the recipient's language at once
-(so the job carries plain text, not model instances) and queues the delivery; the
-job retries while the SMTP server is unreachable, so a message is never lost to a
-passing outage. Templates: `<name>_subject.txt` (one line) and `<name>_body.txt`.
+(so the job carries plain text, not model instances) and queues the delivery *when the
+current transaction commits* (`transaction.on_commit`): a registration or a validation
+that rolls back sends nothing. Outside a transaction the delivery is queued at once.
+Templates: `<name>_subject.txt` (one line) and `<name>_body.txt`.
+
+The worker retries a delivery that failed for a passing reason (SMTP server down or
+answering 4xx) on a growing schedule (`retry_schedule()`: 1, 2, 5, 10, 30 minutes,
+then every hour, for at least `MAIL_GIVE_UP_AFTER_SECONDS`, two days by default).
+When it gives up — or at once when the server refuses the message for good (5xx) —
+the message is kept as an `UndeliveredMail`, which superusers read, send again or
+delete in the back office; the same happens when the queue itself cannot be reached.
 """
 
 from __future__ import annotations
 
+import logging
+import smtplib
+from functools import partial
+
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
-from huey.contrib.djhuey import task
+from huey.contrib.djhuey import db_task
 
-RETRIES = 8
-# Five minutes between attempts: eight retries ride out a 40-minute SMTP outage.
-RETRY_DELAY_SECONDS = getattr(settings, "MAIL_RETRY_DELAY_SECONDS", 300)
+from boite.lib.models import UndeliveredMail
+
+logger = logging.getLogger(__name__)
 
 
 def render_mail(template: str, context: dict, language: str | None = None) -> tuple[str, str]:
@@ -36,11 +50,57 @@ def send_mail_later(
 ) -> None:
     subject, body = render_mail(template, context, language)
     recipients = [to] if isinstance(to, str) else list(to)
-    deliver_mail(subject, body, recipients, reply_to)
+    transaction.on_commit(partial(_queue, subject, body, recipients, reply_to))
 
 
-@task(retries=RETRIES, retry_delay=RETRY_DELAY_SECONDS)
-def deliver_mail(subject: str, body: str, recipients: list[str], reply_to: str | None) -> None:
+def _queue(subject: str, body: str, recipients: list[str], reply_to: str | None) -> None:
+    try:
+        deliver_mail(subject, body, recipients, reply_to)
+    except Exception as error:  # the queue (Redis, Huey's database) is unreachable
+        logger.exception("E-mail %r to %s could not be queued", subject, recipients)
+        _give_up(subject, body, recipients, reply_to, attempts=0, error=error)
+
+
+def send_again(undelivered: UndeliveredMail) -> None:
+    """Queue a message given up earlier once more, on a fresh retry schedule, and forget
+    the record (a new one is written if it fails again)."""
+    with transaction.atomic():
+        undelivered.delete()
+        recipients = [r.strip() for r in undelivered.recipients.split(",") if r.strip()]
+        transaction.on_commit(
+            partial(
+                _queue,
+                undelivered.subject,
+                undelivered.body,
+                recipients,
+                undelivered.reply_to or None,
+            )
+        )
+
+
+def retry_schedule() -> list[int]:
+    """Seconds to wait before each retry: `MAIL_RETRY_DELAYS` in turn, then the last of
+    them again until `MAIL_GIVE_UP_AFTER_SECONDS` have passed since the first attempt."""
+    delays = [int(d) for d in settings.MAIL_RETRY_DELAYS]
+    give_up_after = settings.MAIL_GIVE_UP_AFTER_SECONDS
+    schedule: list[int] = []
+    while sum(schedule) < give_up_after:
+        schedule.append(delays[min(len(schedule), len(delays) - 1)])
+    return schedule
+
+
+def _refused_for_good(error: Exception) -> bool:
+    """A 5xx answer: sending the same message again will not change it."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _message in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
+
+
+@db_task()
+def deliver_mail(
+    subject: str, body: str, recipients: list[str], reply_to: str | None, attempt: int = 0
+) -> None:
+    """Attempt number `attempt` (0 is the first) to hand the message to the SMTP server."""
     message = EmailMessage(
         subject,
         body,
@@ -48,4 +108,46 @@ def deliver_mail(subject: str, body: str, recipients: list[str], reply_to: str |
         recipients,
         reply_to=[reply_to] if reply_to else None,
     )
-    message.send(fail_silently=False)
+    try:
+        message.send(fail_silently=False)
+    except OSError as error:  # SMTP errors, refused or dropped connections, timeouts
+        schedule = retry_schedule()
+        if attempt < len(schedule) and not _refused_for_good(error):
+            logger.warning(
+                "E-mail %r to %s not delivered (%s); attempt %s of %s in %s s",
+                subject,
+                recipients,
+                error,
+                attempt + 2,
+                len(schedule) + 1,
+                schedule[attempt],
+            )
+            deliver_mail.schedule(
+                (subject, body, recipients, reply_to, attempt + 1), delay=schedule[attempt]
+            )
+            return
+        _give_up(subject, body, recipients, reply_to, attempts=attempt + 1, error=error)
+    except Exception as error:  # a message the backend cannot send at all
+        _give_up(subject, body, recipients, reply_to, attempts=attempt + 1, error=error)
+
+
+def _give_up(
+    subject: str,
+    body: str,
+    recipients: list[str],
+    reply_to: str | None,
+    *,
+    attempts: int,
+    error: Exception,
+) -> None:
+    logger.error(
+        "E-mail %r to %s given up after %s attempts: %s", subject, recipients, attempts, error
+    )
+    UndeliveredMail.objects.create(
+        recipients=", ".join(recipients),
+        reply_to=reply_to or "",
+        subject=subject,
+        body=body,
+        attempts=attempts,
+        error=f"{type(error).__name__}: {error}"[:2000],
+    )

@@ -4,7 +4,8 @@ A CSV or TSV file, UTF-8 or Windows-1252, delimiter guessed from the header line
 Columns are recognised by name in French or English (see COLUMNS). `plan()` reads the
 whole file and says, row by row, what would happen — create, update, unchanged or an
 error — without writing; `apply()` does it in the caller's transaction. Importing the
-same file again changes nothing; rows of another library are refused.
+same file again changes nothing; rows of another library are refused. Each patron
+created writes the statistics event of a registration, as an online registration does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from boite.lib.text import fold
 from boite.networks.models import Library, User
 from boite.patrons.models import Patron, PatronEvent
 from boite.patrons.services import new_username
+from boite.stats.events import EventKind, patron_fields, record_event
 
 MAX_BYTES = 20 * 1024 * 1024
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y%m%d", "%d.%m.%Y")
@@ -295,6 +297,9 @@ def apply(text: str, library: Library, *, actor) -> Plan:
                 validated_at=now,
             )
             patron.log(PatronEvent.Kind.IMPORTED, actor)
+            # A new patron of the network, as if registered online: the statistics
+            # count them among the new registrations (updates are not new patrons).
+            record_event(EventKind.REGISTRATION, **patron_fields(patron))
         elif row.action == "update":
             patron = row.patron
             user = patron.user

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from boite.lib.mail import send_mail_later
+from boite.lib.models import UndeliveredMail
 from boite.networks.models import Library, Network, User
 from boite.patrons import personal_data
 from boite.patrons.models import Patron, PatronEvent, PatronRules
@@ -209,6 +210,8 @@ def erase(patron: Patron, *, actor=None) -> None:
     patron.events.update(note="")
     patron.log(Kind.ERASED, actor if actor and actor != user else None)
     if user is not None:
+        if user.email:
+            UndeliveredMail.objects.addressed_to(user.email).delete()
         user.delete()
 
 

@@ -7,9 +7,6 @@ its patrons only, a network administrator those of their network.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -19,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from boite.lib import documents
 from boite.lib.text import fold
 from boite.networks.access import staff_access, staff_required
 from boite.networks.models import StaffRole
@@ -219,37 +217,33 @@ def change_library(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(*ROLES)
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
-    """The patrons one may see, as CSV (UTF-8 with BOM, for spreadsheets)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(
+    """The patrons one may see, as CSV (boite.lib.documents: UTF-8 with BOM, for
+    spreadsheets)."""
+    header = [
+        _("Card number"),
+        _("Last name"),
+        _("First name"),
+        _("E-mail"),
+        _("Birth date"),
+        _("Library"),
+        _("State"),
+        _("Valid until"),
+    ]
+    patrons = scoped_patrons(request).select_related("user", "home_library").order_by("pk")
+    rows = (
         [
-            _("Card number"),
-            _("Last name"),
-            _("First name"),
-            _("E-mail"),
-            _("Birth date"),
-            _("Library"),
-            _("State"),
-            _("Valid until"),
+            p.card_number,
+            p.user.last_name if p.user else "",
+            p.user.first_name if p.user else "",
+            p.email,
+            p.birth_date,
+            p.home_library.name,
+            p.get_state_display(),
+            p.expires_on,
         ]
+        for p in patrons.iterator(chunk_size=2000)
     )
-    rows = scoped_patrons(request).select_related("user", "home_library").order_by("pk")
-    for p in rows.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                p.card_number,
-                p.user.last_name if p.user else "",
-                p.user.first_name if p.user else "",
-                p.email,
-                p.birth_date or "",
-                p.home_library.name,
-                p.get_state_display(),
-                p.expires_on or "",
-            ]
-        )
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(documents.csv_bytes(header, rows), content_type=documents.CSV_TYPE)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="usagers-{stamp}.csv"'
     response["Cache-Control"] = "no-store"

@@ -25,6 +25,7 @@ def _locked(event: Event) -> Event:
 
 
 def _notify(registration: Registration, template: str) -> None:
+    # Sent when the transaction commits (send_mail_later): a rolled-back step says nothing.
     if registration.user.email:
         send_mail_later(
             registration.user.email,
@@ -48,11 +49,7 @@ def register(event: Event, user) -> Registration:
         registration.status = status
         registration.created_at = timezone.now()
         registration.save()
-        transaction.on_commit(
-            lambda: _notify(
-                registration, "registered" if status == Status.REGISTERED else "waiting"
-            )
-        )
+        _notify(registration, "registered" if status == Status.REGISTERED else "waiting")
     return registration
 
 
@@ -70,7 +67,7 @@ def cancel(event: Event, user) -> Registration | None:
         had_place = registration.status == Status.REGISTERED
         registration.status = Status.CANCELLED
         registration.save(update_fields=["status", "updated_at"])
-        transaction.on_commit(lambda: _notify(registration, "cancelled"))
+        _notify(registration, "cancelled")
         if had_place:
             _promote(event)
     return registration
@@ -97,7 +94,7 @@ def _promote(event: Event) -> list[Registration]:
     for registration in promoted:
         registration.status = Status.REGISTERED
         registration.save(update_fields=["status", "updated_at"])
-        transaction.on_commit(lambda r=registration: _notify(r, "promoted"))
+        _notify(registration, "promoted")
     return promoted
 
 

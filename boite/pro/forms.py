@@ -1,10 +1,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from boite.lib.uploads import FileKind, check_upload
 from boite.pro.models import Comment, Document, Event, Post, Profile
-from boite.pro.uploads import check_upload
+
+# What librarians share: documents, spreadsheets, slides, raster images and plain text.
+ACCEPTED_FILES = [
+    "pdf", "odt", "ods", "odp", "docx", "xlsx", "pptx", "txt", "csv",
+    "png", "jpg", "jpeg", "gif", "webp",
+]  # fmt: skip
+
+
+def check_file(upload) -> FileKind:
+    """What the space accepts, up to PRO_MAX_UPLOAD_MB (boite.lib.uploads says why)."""
+    return check_upload(upload, extensions=ACCEPTED_FILES, max_bytes=settings.PRO_MAX_UPLOAD_BYTES)
 
 
 class PostForm(forms.ModelForm):
@@ -32,7 +44,7 @@ class AttachmentForm(forms.Form):
         upload = cleaned.get("file")
         if upload is not None:
             try:
-                kind = check_upload(upload)
+                kind = check_file(upload)
             except forms.ValidationError as error:
                 self.add_error("file", error)
             else:
@@ -106,7 +118,7 @@ class DocumentForm(forms.ModelForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        check_upload(upload)
+        check_file(upload)
         return upload
 
 
@@ -116,5 +128,5 @@ class VersionForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        check_upload(upload)
+        check_file(upload)
         return upload

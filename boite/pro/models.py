@@ -18,9 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from boite.lib.uploads import PrivateStorage, kind_of
 from boite.networks.models import Library, Network
 from boite.pro.rendering import render_markdown
-from boite.pro.uploads import PrivateStorage, kind_of
+
+# Files staff share live outside MEDIA_ROOT and are sent only by this app's views.
+private_storage = PrivateStorage("PRO_FILES_ROOT")
 
 
 class VisibleQuerySet(models.QuerySet):
@@ -89,7 +92,7 @@ class Attachment(models.Model):
     """A file or an image attached to a post; images are shown, other files linked."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(_("file"), upload_to="posts/%Y/", storage=PrivateStorage())
+    file = models.FileField(_("file"), upload_to="posts/%Y/", storage=private_storage)
     original_name = models.CharField(_("file name"), max_length=200)
     description = models.CharField(
         _("description"),
@@ -310,7 +313,7 @@ class DocumentVersion(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    file = models.FileField(_("file"), upload_to="documents/%Y/", storage=PrivateStorage())
+    file = models.FileField(_("file"), upload_to="documents/%Y/", storage=private_storage)
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveBigIntegerField(_("size"))
     note = models.CharField(_("what changed"), max_length=300, blank=True)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from boite.lib.mail import send_mail_later
+from boite.lib.uploads import private_file_response
 from boite.networks.models import Library, StaffRole
 from boite.pro import events as event_rules
 from boite.pro.access import can_write, pro_required, readable_audiences
@@ -40,29 +41,10 @@ from boite.pro.models import (
     Selection,
     SelectionItem,
 )
-from boite.pro.uploads import kind_of
 
 POSTS_PER_PAGE = 10
 NEWS_PER_PAGE = 12
 LIBRARIES_PER_PAGE = 30
-
-
-# -- files ---------------------------------------------------------------------------
-def send_private_file(field_file, name: str, *, inline_image: bool = False) -> FileResponse:
-    """Send an uploaded file so that the browser never runs or renders it as a page."""
-    kind = kind_of(name)
-    inline = inline_image and kind.image
-    try:
-        handle = field_file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=name, content_type=kind.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # -- blog ----------------------------------------------------------------------------
@@ -196,7 +178,7 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
     visible = _visible_posts(request)
     attachment = get_object_or_404(Attachment.objects.filter(post__in=visible), pk=pk)
-    return send_private_file(
+    return private_file_response(
         attachment.file,
         attachment.original_name,
         inline_image=request.GET.get("voir") == "1",
@@ -484,7 +466,7 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(
         DocumentVersion.objects.filter(document__in=_visible_documents(request)), pk=pk
     )
-    return send_private_file(version.file, version.original_name)
+    return private_file_response(version.file, version.original_name)
 
 
 # -- directory -----------------------------------------------------------------------

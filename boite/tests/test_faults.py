@@ -2,22 +2,20 @@
 
 The drills break the real stack (PostgreSQL connections killed, SMTP stopped, a worker
 SIGKILLed, a silent SIP2 server); here the same failures strike the same code paths in
-a few milliseconds: a database error in the middle of a write, an SMTP server that
-refuses then accepts. The silent SIP2 server is tested in boite/patrons/tests/test_sip2.py
+a few milliseconds: a database error in the middle of a write. The SMTP server down,
+then up again (and down for longer than the retries last) is tested in
+boite/lib/tests/test_mail.py; the silent SIP2 server in boite/patrons/tests/test_sip2.py
 (`test_broken_ils_gives_service_unavailable_never_a_login`).
 """
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from boite.lib import mail
 from boite.patrons import importer, services
 from boite.patrons.factories import make_patron
 from boite.patrons.models import Patron, PatronEvent
@@ -91,38 +89,3 @@ def test_nightly_job_cut_in_the_middle_leaves_no_half_written_patron(bayeux_libr
     assert Patron.objects.filter(state=Patron.State.AWAITING).count() == 12
     assert PatronEvent.objects.filter(kind=PatronEvent.Kind.TRIAL_ENDED).count() == 12
     assert disagreeing() == 0
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_mail_is_retried_while_smtp_is_down_then_delivered(settings):
-    port = _free_port()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    # The worker retries a delivery that raised; one that failed silently would be lost.
-    assert mail.deliver_mail.retries == mail.RETRIES >= 8
-    assert mail.deliver_mail.retry_delay == mail.RETRY_DELAY_SECONDS
-    with pytest.raises(OSError):
-        mail.deliver_mail.call_local("Rappel", "Votre essai se termine.", ["a@example.org"], None)
-    inbox = _Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        mail.deliver_mail.call_local("Rappel", "Votre essai se termine.", ["a@example.org"], None)
-    finally:
-        server.stop()
-    assert len(inbox.messages) == 1
-    assert b"Subject: Rappel" in inbox.messages[0]

@@ -74,7 +74,7 @@ def test_no_copy_left_offers_a_hold(
 
 
 def test_return_and_extend_from_my_loans(
-    client, login, patron_bayeux, pnb_record, licence, fake_dilicom, bayeux_library
+    client, login, patron_bayeux, pnb_record, licence, fake_dilicom, bayeux_library, on_commit
 ):
     login(client, patron_bayeux.user)
     client.post(f"/prets/emprunter/{pnb_record.pk}/", _borrow_form(14))
@@ -86,7 +86,8 @@ def test_return_and_extend_from_my_loans(
     waiting = make_patron(bayeux_library, email="waiting@example.org", card_number="B6")
     lending.place_hold(waiting, pnb_record, waiting.network)
     mail.outbox.clear()
-    client.post("/compte/prets/rendre/", {"loan": str(loan.uuid)})
+    with on_commit(execute=True):
+        client.post("/compte/prets/rendre/", {"loan": str(loan.uuid)})
     loan.refresh_from_db()
     assert loan.state == Loan.State.RETURNED
     assert [m.to for m in mail.outbox] == [["waiting@example.org"]]

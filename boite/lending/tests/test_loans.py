@@ -141,7 +141,7 @@ def test_an_expired_patron_cannot_borrow(patron_expired, pnb_record, licence):
 
 
 def test_the_queue_position_the_email_the_window_and_the_next_turn(
-    patron_bayeux, pnb_record, licence, bayeux_library, calvados
+    patron_bayeux, pnb_record, licence, bayeux_library, calvados, on_commit
 ):
     second = make_patron(bayeux_library, email="second@example.org", card_number="B2")
     third = make_patron(bayeux_library, email="third@example.org", card_number="B3")
@@ -152,7 +152,8 @@ def test_the_queue_position_the_email_the_window_and_the_next_turn(
     hold3 = lending.place_hold(third, pnb_record, calvados)
     assert (hold2.position(), hold3.position()) == (1, 2)
     mail.outbox.clear()
-    lending.return_loan(loan)
+    with on_commit(execute=True):
+        lending.return_loan(loan)
     hold2.refresh_from_db()
     assert hold2.state == Hold.State.READY
     assert hold2.expires_at - hold2.ready_at == timedelta(hours=72)
@@ -162,7 +163,8 @@ def test_the_queue_position_the_email_the_window_and_the_next_turn(
     with pytest.raises(lending.NoCopyLeft):
         _borrow(third, pnb_record)
     # the window passes: the third patron's turn
-    lending.expire_ready_holds(now=timezone.now() + timedelta(hours=73))
+    with on_commit(execute=True):
+        lending.expire_ready_holds(now=timezone.now() + timedelta(hours=73))
     hold2.refresh_from_db()
     hold3.refresh_from_db()
     assert (hold2.state, hold3.state) == (Hold.State.EXPIRED, Hold.State.READY)

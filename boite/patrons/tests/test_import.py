@@ -1,11 +1,15 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Sum
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from boite.patrons import importer
 from boite.patrons.models import Patron
+from boite.stats.models import DailyCount, Event, EventKind
+from boite.stats.rollup import rollup
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +116,41 @@ def test_import_keeps_a_suspension(staff, bayeux_library):
     _upload(staff, bayeux_library, KOHA.encode())
     staff.post("/gestion/usagers/import/", {"apply": "1"})
     assert Patron.objects.get(card_number="K1").state == Patron.State.SUSPENDED
+
+
+def test_each_patron_an_import_creates_counts_as_one_registration(staff, bayeux_library):
+    _upload(staff, bayeux_library, ORPHEE.encode("utf-8"))
+    staff.post("/gestion/usagers/import/", {"apply": "1"})
+    created = Patron.objects.filter(home_library=bayeux_library)
+    registrations = Event.objects.filter(kind=EventKind.REGISTRATION)
+    assert sorted(registrations.values_list("patron", flat=True)) == sorted(
+        p.pseudonym for p in created
+    )
+    elodie = registrations.get(patron=created.get(card_number="B100").pseudonym)
+    assert (elodie.network, elodie.library, elodie.commune, elodie.age_band) == (
+        bayeux_library.network,
+        bayeux_library,
+        bayeux_library.authority,
+        "26-64",
+    )
+
+    # The same file again: nobody new, no event.
+    _upload(staff, bayeux_library, ORPHEE.encode("utf-8"))
+    staff.post("/gestion/usagers/import/", {"apply": "1"})
+    assert registrations.count() == 2
+
+    # Updated rows are not new patrons; a new row is.
+    changed = ORPHEE.replace("31/12/2099;MEDIAT", "30/06/2099;MEDIAT") + (
+        "B104;Nouvelle;Lectrice;;;31/12/2099;MEDIAT\n"
+    )
+    page = _upload(staff, bayeux_library, changed.encode("utf-8")).content.decode()
+    assert "1 à créer, 2 à mettre à jour" in page
+    staff.post("/gestion/usagers/import/", {"apply": "1"})
+    assert registrations.count() == 3
+    assert registrations.filter(patron=Patron.objects.get(card_number="B104").pseudonym).exists()
+
+    # The statistics count them among the new patrons of the library.
+    today = timezone.localdate()
+    rollup(today, today)
+    new_patrons = DailyCount.objects.filter(kind=EventKind.REGISTRATION, library=bayeux_library)
+    assert new_patrons.aggregate(n=Sum("count"))["n"] == 3

@@ -13,15 +13,18 @@ pytestmark = pytest.mark.django_db
 State = Patron.State
 
 
-def test_reminder_is_sent_once_fifteen_days_before_expiry(bayeux_library):
+def test_reminder_is_sent_once_fifteen_days_before_expiry(bayeux_library, on_commit):
     today = timezone.localdate()
     soon = make_patron(
         bayeux_library, expires_on=today + timedelta(days=15), email="soon@example.org"
     )
     make_patron(bayeux_library, expires_on=today + timedelta(days=16))
-    assert services.send_reminders(today) == 1
+    with on_commit(execute=True):
+        assert services.send_reminders(today) == 1
     assert mail.outbox[0].to == ["soon@example.org"] and "expire" in mail.outbox[0].subject
-    assert services.send_reminders(today) == 0
+    with on_commit(execute=True):
+        assert services.send_reminders(today) == 0
+    assert len(mail.outbox) == 1
     soon.refresh_from_db()
     assert soon.reminded_for == soon.expires_on
 
@@ -33,12 +36,13 @@ def test_reminder_days_per_network(bayeux_library):
     assert services.send_reminders(today) == 1
 
 
-def test_daily_job_expires_and_ends_trials(bayeux_library):
+def test_daily_job_expires_and_ends_trials(bayeux_library, on_commit):
     today = timezone.localdate()
     past = make_patron(bayeux_library, expires_on=today - timedelta(days=1))
     current = make_patron(bayeux_library, expires_on=today)
     trial = make_patron(bayeux_library, state=State.TRIAL, trial_ends_on=today - timedelta(days=1))
-    result = daily_patron_jobs.call_local()
+    with on_commit(execute=True):
+        result = daily_patron_jobs.call_local()
     assert result["expired"] == 1 and result["trials_ended"] == 1
     past.refresh_from_db()
     current.refresh_from_db()

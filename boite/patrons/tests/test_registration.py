@@ -59,8 +59,9 @@ def test_picker_offers_only_this_networks_libraries(client, bayeux_library, caen
     assert not Patron.objects.exists()
 
 
-def test_registration_confirmation_and_trial(client, bayeux_library):
-    response = client.post("/inscription/", _data(bayeux_library))
+def test_registration_confirmation_and_trial(client, bayeux_library, on_commit):
+    with on_commit(execute=True):
+        response = client.post("/inscription/", _data(bayeux_library))
     assert response.status_code == 302 and response["Location"] == "/inscription/envoyee/"
     patron = Patron.objects.get()
     assert patron.state == Patron.State.UNCONFIRMED and patron.consent_at
@@ -81,18 +82,20 @@ def test_registration_confirmation_and_trial(client, bayeux_library):
     assert kinds == [PatronEvent.Kind.REGISTERED, PatronEvent.Kind.CONFIRMED]
 
 
-def test_trial_length_comes_from_the_network_rules(client, bayeux_library):
+def test_trial_length_comes_from_the_network_rules(client, bayeux_library, on_commit):
     from boite.patrons.models import PatronRules
 
     PatronRules.objects.create(network=bayeux_library.network, trial_days=30)
-    client.post("/inscription/", _data(bayeux_library))
+    with on_commit(execute=True):
+        client.post("/inscription/", _data(bayeux_library))
     client.get(_link(mail.outbox[0]))
     patron = Patron.objects.get()
     assert patron.trial_ends_on == timezone.localdate() + timedelta(days=30)
 
 
-def test_forged_and_expired_links_are_refused(client, bayeux_library):
-    client.post("/inscription/", _data(bayeux_library))
+def test_forged_and_expired_links_are_refused(client, bayeux_library, on_commit):
+    with on_commit(execute=True):
+        client.post("/inscription/", _data(bayeux_library))
     link = _link(mail.outbox[0])
     forged = link[:-3] + ("A" if link[-3] != "A" else "B") + link[-2:]
     response = client.get(forged)
@@ -102,8 +105,11 @@ def test_forged_and_expired_links_are_refused(client, bayeux_library):
     assert Patron.objects.get().state == Patron.State.UNCONFIRMED
 
 
-def test_link_of_another_portal_is_refused(client, caen_client, bayeux_library, caen_network):
-    client.post("/inscription/", _data(bayeux_library))
+def test_link_of_another_portal_is_refused(
+    client, caen_client, bayeux_library, caen_network, on_commit
+):
+    with on_commit(execute=True):
+        client.post("/inscription/", _data(bayeux_library))
     assert caen_client.get(_link(mail.outbox[0])).status_code == 400
 
 
@@ -131,20 +137,26 @@ def test_same_email_may_register_on_the_other_network(caen_client, caen_library,
         ("consent", "", "obligatoire"),
     ],
 )
-def test_bad_input_is_explained_and_changes_nothing(client, bayeux_library, field, value, message):
+def test_bad_input_is_explained_and_changes_nothing(
+    client, bayeux_library, field, value, message, on_commit
+):
     data = _data(bayeux_library, **{field: value})
     if field == "password1":
         data["password2"] = value
     if not value:
         data.pop(field)
-    response = client.post("/inscription/", data)
+    with on_commit(execute=True):
+        response = client.post("/inscription/", data)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Patron.objects.exists() and not mail.outbox
 
 
-def test_honeypot_silently_drops_bots(client, bayeux_library):
-    response = client.post("/inscription/", _data(bayeux_library, website="http://spam.example"))
+def test_honeypot_silently_drops_bots(client, bayeux_library, on_commit):
+    with on_commit(execute=True):
+        response = client.post(
+            "/inscription/", _data(bayeux_library, website="http://spam.example")
+        )
     assert response.status_code == 302
     assert not Patron.objects.exists() and not mail.outbox
 
@@ -187,8 +199,9 @@ def test_confirming_twice_changes_nothing(bayeux_library):
     assert patron.events.filter(kind=PatronEvent.Kind.CONFIRMED).count() == 1
 
 
-def test_a_confirmation_link_logs_in_once_only(client, bayeux_library):
-    client.post("/inscription/", _data(bayeux_library))
+def test_a_confirmation_link_logs_in_once_only(client, bayeux_library, on_commit):
+    with on_commit(execute=True):
+        client.post("/inscription/", _data(bayeux_library))
     link = _link(mail.outbox[0])
     assert client.get(link)["Location"] == "/inscription/bienvenue/"
     other = Client(HTTP_HOST="localhost")

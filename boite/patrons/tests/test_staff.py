@@ -79,7 +79,9 @@ def test_strangers_cannot_view_a_patron(stranger, pending):
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_strangers_cannot_validate_or_change_a_patron(stranger, pending, lisieux_library, action):
+def test_strangers_cannot_validate_or_change_a_patron(
+    stranger, pending, lisieux_library, action, on_commit
+):
     client, who = stranger
     if action == "suspendre" or action == "renouveler" or action == "retablir":
         pending.state, pending.validated_at = (
@@ -92,7 +94,8 @@ def test_strangers_cannot_validate_or_change_a_patron(stranger, pending, lisieux
     if action == "bibliotheque":
         data["move-library"] = lisieux_library.pk
     before = _snapshot(pending)
-    response = client.post(f"/gestion/usagers/{pending.pk}/{action}/", data)
+    with on_commit(execute=True):
+        response = client.post(f"/gestion/usagers/{pending.pk}/{action}/", data)
     assert _refused(response, who)
     assert _snapshot(pending) == before
     assert not mail.outbox
@@ -171,14 +174,15 @@ def test_network_admin_sees_the_whole_networks_queue(
     assert "Attente" in page and "Lexovien" in page
 
 
-def test_approve_with_default_expiry_and_email(bayeux_staff, pending, librarian_bayeux):
+def test_approve_with_default_expiry_and_email(bayeux_staff, pending, librarian_bayeux, on_commit):
     page = bayeux_staff.get(f"/gestion/usagers/{pending.pk}/").content.decode()
     default = (timezone.localdate() + timedelta(days=365)).isoformat()
     assert f'value="{default}"' in page
-    response = bayeux_staff.post(
-        f"/gestion/usagers/{pending.pk}/valider/",
-        {"approve-card_number": "B-77", "approve-expires_on": default},
-    )
+    with on_commit(execute=True):
+        response = bayeux_staff.post(
+            f"/gestion/usagers/{pending.pk}/valider/",
+            {"approve-card_number": "B-77", "approve-expires_on": default},
+        )
     assert response.status_code == 302
     pending.refresh_from_db()
     assert pending.state == State.ACTIVE and pending.card_number == "B-77"
@@ -198,31 +202,38 @@ def test_approve_refuses_a_card_number_already_used(bayeux_staff, pending, patro
     assert _snapshot(pending)[0] == State.TRIAL
 
 
-def test_reject_with_reason(bayeux_staff, pending):
-    bayeux_staff.post(f"/gestion/usagers/{pending.pk}/refuser/", {"reject-reason": "Hors commune"})
+def test_reject_with_reason(bayeux_staff, pending, on_commit):
+    with on_commit(execute=True):
+        bayeux_staff.post(
+            f"/gestion/usagers/{pending.pk}/refuser/", {"reject-reason": "Hors commune"}
+        )
     pending.refresh_from_db()
     assert pending.state == State.REJECTED and pending.state_reason == "Hors commune"
     assert "Hors commune" in mail.outbox[-1].body
 
 
-def test_ask_for_a_document(bayeux_staff, pending):
-    bayeux_staff.post(
-        f"/gestion/usagers/{pending.pk}/document/", {"document-message": "Pièce d'identité"}
-    )
+def test_ask_for_a_document(bayeux_staff, pending, on_commit):
+    with on_commit(execute=True):
+        bayeux_staff.post(
+            f"/gestion/usagers/{pending.pk}/document/", {"document-message": "Pièce d'identité"}
+        )
     pending.refresh_from_db()
     assert pending.document_requested and pending.state == State.TRIAL
     assert "Pièce d'identité" in mail.outbox[-1].body
 
 
-def test_renew_and_suspend_and_reinstate(bayeux_staff, patron_bayeux):
+def test_renew_and_suspend_and_reinstate(bayeux_staff, patron_bayeux, on_commit):
     url = f"/gestion/usagers/{patron_bayeux.pk}/"
-    bayeux_staff.post(url + "renouveler/", {"renew-expires_on": "2099-06-30"})
+    with on_commit(execute=True):
+        bayeux_staff.post(url + "renouveler/", {"renew-expires_on": "2099-06-30"})
     patron_bayeux.refresh_from_db()
     assert patron_bayeux.expires_on.isoformat() == "2099-06-30"
-    bayeux_staff.post(url + "suspendre/", {"suspend-reason": "Fraude"})
+    with on_commit(execute=True):
+        bayeux_staff.post(url + "suspendre/", {"suspend-reason": "Fraude"})
     patron_bayeux.refresh_from_db()
     assert patron_bayeux.state == State.SUSPENDED and not patron_bayeux.is_active_on()
-    bayeux_staff.post(url + "retablir/")
+    with on_commit(execute=True):
+        bayeux_staff.post(url + "retablir/")
     patron_bayeux.refresh_from_db()
     assert patron_bayeux.state == State.ACTIVE
     page = bayeux_staff.get(url).content.decode()
@@ -241,11 +252,12 @@ def test_renew_in_the_past_is_refused(bayeux_staff, patron_bayeux):
 
 
 def test_change_library_moves_the_patron_into_the_other_queue(
-    bayeux_staff, pending, lisieux_library, login, librarian_lisieux
+    bayeux_staff, pending, lisieux_library, login, librarian_lisieux, on_commit
 ):
-    response = bayeux_staff.post(
-        f"/gestion/usagers/{pending.pk}/bibliotheque/", {"move-library": lisieux_library.pk}
-    )
+    with on_commit(execute=True):
+        response = bayeux_staff.post(
+            f"/gestion/usagers/{pending.pk}/bibliotheque/", {"move-library": lisieux_library.pk}
+        )
     assert response["Location"] == "/gestion/usagers/"
     assert bayeux_staff.get(f"/gestion/usagers/{pending.pk}/").status_code == 404
     lisieux = login(Client(HTTP_HOST="localhost"), librarian_lisieux)

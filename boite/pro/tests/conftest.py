@@ -91,9 +91,3 @@ def news(calvados) -> NewsItem:
         summary="Des centaines de concerts en ligne.",
         publish_at=timezone.now() - timedelta(minutes=5),
     )
-
-
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run the e-mails queued after a commit (tests run inside a transaction)."""
-    return django_capture_on_commit_callbacks

@@ -88,7 +88,7 @@ def test_the_atom_feed_lists_published_posts(client, login, librarian_bayeux, po
 
 
 def test_the_weekly_digest_goes_to_those_who_asked(
-    client, login, librarian_lisieux, librarian_bayeux, librarian_caen, post, shared_post
+    client, login, librarian_lisieux, librarian_bayeux, librarian_caen, post, shared_post, on_commit
 ):
     old = Post.objects.create(
         network=post.network,
@@ -101,7 +101,8 @@ def test_the_weekly_digest_goes_to_those_who_asked(
     client.post(reverse("pro:profile"), {"weekly_digest": "on"})
     Profile.objects.create(user=librarian_caen, weekly_digest=True)
     Profile.objects.create(user=librarian_bayeux, weekly_digest=False)
-    assert send_weekly_digests() == 2
+    with on_commit(execute=True):
+        assert send_weekly_digests() == 2
     by_recipient = {m.to[0]: m for m in mail.outbox}
     assert set(by_recipient) == {librarian_lisieux.email, librarian_caen.email}
     lisieux = by_recipient[librarian_lisieux.email].body
@@ -110,7 +111,8 @@ def test_the_weekly_digest_goes_to_those_who_asked(
     caen = by_recipient[librarian_caen.email].body
     assert shared_post.title in caen and post.title not in caen
     mail.outbox.clear()
-    assert send_weekly_digests() == 0  # nothing new since the last digest
+    with on_commit(execute=True):
+        assert send_weekly_digests() == 0  # nothing new since the last digest
     assert mail.outbox == []
 
 

@@ -4,8 +4,8 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from boite.pro.forms import check_file as check_upload
 from boite.pro.models import Document, Event, NewsItem, Post
-from boite.pro.uploads import check_upload
 
 
 def test_the_demo_loads_twice_without_duplicates(db):

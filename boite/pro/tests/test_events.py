@@ -170,16 +170,17 @@ def test_the_ics_file(client, login, librarian_lisieux, event):
 
 
 def test_an_editor_writes_to_the_registered(
-    client, login, editor, librarian_bayeux, librarian_lisieux, event
+    client, login, editor, librarian_bayeux, librarian_lisieux, event, on_commit
 ):
     event_rules.register(event, librarian_bayeux)
     event_rules.register(event, librarian_lisieux)  # waiting: not written to
     mail.outbox.clear()
     login(client, editor)
-    client.post(
-        reverse("pro:event_message", args=[event.pk]),
-        {"subject": "Salle changée", "message": "Rendez-vous salle 2."},
-    )
+    with on_commit(execute=True):
+        client.post(
+            reverse("pro:event_message", args=[event.pk]),
+            {"subject": "Salle changée", "message": "Rendez-vous salle 2."},
+        )
     assert [m.to for m in mail.outbox] == [[librarian_bayeux.email]]
     assert mail.outbox[0].subject == "Formation PNB — Salle changée"
     assert "Rendez-vous salle 2." in mail.outbox[0].body

@@ -11,10 +11,10 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from boite.pro.forms import check_file as check_upload
 from boite.pro.models import Attachment, Document, DocumentVersion, Post
 from boite.pro.rendering import render_markdown
 from boite.pro.tests.conftest import PDF, PNG
-from boite.pro.uploads import check_upload
 
 HOSTILE_MARKDOWN = [
     "<script>alert('x')</script>",

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LibConfig(AppConfig):
+    """Shared helpers; its one table keeps the e-mails the worker could not deliver."""
+
+    name = "boite.lib"
+    label = "lib"
+    verbose_name = _("Technical")
