@@ -198,6 +198,20 @@ class EncryptedJSONField(_EncryptedField):
         return json.loads(text) if text else {}
 
 
+def copy_column(app_label: str, model_name: str, source: str, target: str):
+    """For a migration's RunPython: copy each non-empty value of `source` into `target`
+    (a clear column into its encrypted twin, or back for a rollback)."""
+
+    def copy(apps, schema_editor) -> None:
+        model = apps.get_model(app_label, model_name)
+        rows = model.objects.using(schema_editor.connection.alias)
+        for pk, value in rows.values_list("pk", source):
+            if value:
+                rows.filter(pk=pk).update(**{target: value})
+
+    return copy
+
+
 def secret_fields(model) -> list[_EncryptedField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, _EncryptedField)]
 

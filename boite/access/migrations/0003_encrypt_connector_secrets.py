@@ -9,22 +9,6 @@ from django.db import migrations
 import boite.lib.crypto
 
 
-def encrypt(apps, schema_editor):
-    model = apps.get_model("access", "Connector")
-    rows = model.objects.using(schema_editor.connection.alias)
-    for pk, clear in rows.values_list("pk", "secrets"):
-        if clear:
-            rows.filter(pk=pk).update(secrets_encrypted=clear)
-
-
-def decrypt(apps, schema_editor):
-    model = apps.get_model("access", "Connector")
-    rows = model.objects.using(schema_editor.connection.alias)
-    for pk, clear in rows.values_list("pk", "secrets_encrypted"):
-        if clear:
-            rows.filter(pk=pk).update(secrets=clear)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("access", "0002_gate_quotas"),
@@ -38,7 +22,10 @@ class Migration(migrations.Migration):
                 blank=True, default=dict, editable=False, verbose_name="secrets"
             ),
         ),
-        migrations.RunPython(encrypt, decrypt),
+        migrations.RunPython(
+            boite.lib.crypto.copy_column("access", "Connector", "secrets", "secrets_encrypted"),
+            boite.lib.crypto.copy_column("access", "Connector", "secrets_encrypted", "secrets"),
+        ),
         migrations.RemoveField(model_name="connector", name="secrets"),
         migrations.RenameField(
             model_name="connector", old_name="secrets_encrypted", new_name="secrets"

@@ -9,22 +9,6 @@ from django.db import migrations
 import boite.lib.crypto
 
 
-def encrypt(apps, schema_editor):
-    model = apps.get_model("lending", "DistributorAccount")
-    rows = model.objects.using(schema_editor.connection.alias)
-    for pk, clear in rows.values_list("pk", "password"):
-        if clear:
-            rows.filter(pk=pk).update(password_encrypted=clear)
-
-
-def decrypt(apps, schema_editor):
-    model = apps.get_model("lending", "DistributorAccount")
-    rows = model.objects.using(schema_editor.connection.alias)
-    for pk, clear in rows.values_list("pk", "password_encrypted"):
-        if clear:
-            rows.filter(pk=pk).update(password=clear)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("lending", "0002_licence_record_lendingrules_hold_loan"),
@@ -38,7 +22,10 @@ class Migration(migrations.Migration):
                 blank=True, max_length=200, verbose_name="password"
             ),
         ),
-        migrations.RunPython(encrypt, decrypt),
+        migrations.RunPython(
+            boite.lib.crypto.copy_column("lending", "DistributorAccount", "password", "password_encrypted"),
+            boite.lib.crypto.copy_column("lending", "DistributorAccount", "password_encrypted", "password"),
+        ),
         migrations.RemoveField(model_name="distributoraccount", name="password"),
         migrations.RenameField(
             model_name="distributoraccount", old_name="password_encrypted", new_name="password"

@@ -11,22 +11,6 @@ from django.db import migrations, models
 import boite.lib.crypto
 
 
-def encrypt(apps, schema_editor):
-    model = apps.get_model("patrons", "PatronRules")
-    rows = model.objects.using(schema_editor.connection.alias)
-    for pk, clear in rows.values_list("pk", "sip2_login_password"):
-        if clear:
-            rows.filter(pk=pk).update(sip2_login_password_encrypted=clear)
-
-
-def decrypt(apps, schema_editor):
-    model = apps.get_model("patrons", "PatronRules")
-    rows = model.objects.using(schema_editor.connection.alias)
-    for pk, clear in rows.values_list("pk", "sip2_login_password_encrypted"):
-        if clear:
-            rows.filter(pk=pk).update(sip2_login_password=clear)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("patrons", "0001_initial"),
@@ -40,7 +24,10 @@ class Migration(migrations.Migration):
                 blank=True, max_length=60, verbose_name="SIP2 login password"
             ),
         ),
-        migrations.RunPython(encrypt, decrypt),
+        migrations.RunPython(
+            boite.lib.crypto.copy_column("patrons", "PatronRules", "sip2_login_password", "sip2_login_password_encrypted"),
+            boite.lib.crypto.copy_column("patrons", "PatronRules", "sip2_login_password_encrypted", "sip2_login_password"),
+        ),
         migrations.RemoveField(model_name="patronrules", name="sip2_login_password"),
         migrations.RenameField(
             model_name="patronrules",
