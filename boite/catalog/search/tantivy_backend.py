@@ -9,6 +9,7 @@ network may use, so that opening or closing a resource needs no re-indexing.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import threading
 import time
@@ -187,13 +188,20 @@ class TantivyBackend(Backend):
 
     def _open(self) -> tantivy.Index:
         version = self.path / "boite-schema-version"
-        if self.path.exists() and (
-            not version.exists() or version.read_text().strip() != SCHEMA_VERSION
-        ):
-            shutil.rmtree(self.path)  # derived data: an old layout is rebuilt by reindex
-        self.path.mkdir(parents=True, exist_ok=True)
-        index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
-        version.write_text(SCHEMA_VERSION)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Every gunicorn worker and the Huey worker open the index when they start, often
+        # at the same moment: one at a time, or one would read the version file another
+        # is writing, take the index for an old layout and delete it (found by the load
+        # test: the search answered nothing until the next reindex).
+        with open(self.path.parent / f".{self.path.name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            found = version.read_text().strip() if version.exists() else None
+            if self.path.exists() and found != SCHEMA_VERSION:
+                shutil.rmtree(self.path)  # derived data: an old layout is rebuilt by reindex
+            self.path.mkdir(parents=True, exist_ok=True)
+            index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            if found != SCHEMA_VERSION:
+                version.write_text(SCHEMA_VERSION)
         _analyzers(index)
         return index
 
