@@ -344,3 +344,8 @@ PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR = env_int(
 # JSON API (boite/api.py): requests per client, as django-ninja rates ("120/m").
 API_RATE_ANONYMOUS = env_str("API_RATE_ANONYMOUS", "120/m")
 API_RATE_AUTHENTICATED = env_str("API_RATE_AUTHENTICATED", "600/m")
+# Reverse proxies in front of gunicorn that append the address they received from to
+# X-Forwarded-For (boite.lib.security.client_address): 0 = none, the peer is the visitor.
+# The rate limits count per visitor's address; beyond these proxies the header is a
+# visitor's own writing and is ignored.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
