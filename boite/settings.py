@@ -349,3 +349,6 @@ API_RATE_AUTHENTICATED = env_str("API_RATE_AUTHENTICATED", "600/m")
 # The rate limits count per visitor's address; beyond these proxies the header is a
 # visitor's own writing and is ignored.
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+# Seconds a public page is kept for visitors who are not logged in (boite.lib.pagecache);
+# 0 turns it off. Off in the tests, which change data and read pages again at once.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if TESTING else 60, minimum=0)
