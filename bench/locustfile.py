@@ -221,8 +221,9 @@ class PatronVisitor(_Portal):
             links[0], name="access click (gate)", allow_redirects=False, catch_response=True
         ) as response:
             location = response.headers.get("Location", "")
-            if response.status_code == 403 and "quota" in (response.text or "").lower():
-                return  # the quota is used up: the gate said so, as it should
+            if response.status_code == 403 and "prochain accès" in (response.text or ""):
+                response.success()  # the quota is used up: the gate said so, as it should
+                return
             if response.status_code != 302 or not PROVIDER or not location.startswith(PROVIDER):
                 response.failure(f"no hand-over to the provider ({response.status_code})")
                 return
@@ -271,7 +272,8 @@ class PatronVisitor(_Portal):
             catch_response=True,
         ) as response:
             if response.status_code == 409:
-                return  # the last copy went to someone else meanwhile: « voulez-vous réserver ? »
+                response.success()  # the last copy went to someone else meanwhile: the page
+                return  # says so and offers a hold, as it should
             if response.status_code == 200 and "errorlist" in (response.text or ""):
                 return  # a limit of the network (loans at once, per month): said clearly
             if response.status_code != 302:
