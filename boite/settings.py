@@ -335,6 +335,9 @@ CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
 CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))
 
 # -- quality (issue 10): knobs the fault drills of `make faults` turn -------------------
+# Seconds between two signs of life of a long job (boite.lib.heartbeat): a harvest run
+# « running » without one for ten times this long is marked interrupted.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 30, minimum=1)
 # Seconds between two attempts to deliver a queued e-mail (boite.lib.mail).
 MAIL_RETRY_DELAY_SECONDS = env_int("MAIL_RETRY_DELAY_SECONDS", 300, minimum=1)
 # Password-reset e-mails asked from one address per hour (boite.patrons.views).
