@@ -12,6 +12,21 @@ from django.conf import settings
 from ninja import NinjaAPI
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
+from boite.lib.security import client_address
+
+
+class _PerAddress(AnonRateThrottle):
+    def get_ident(self, request) -> str:
+        # django-ninja's own rule trusts the whole X-Forwarded-For when no proxy count is
+        # set: a forged header would escape the limit. The portal's rule instead.
+        return client_address(request)
+
+
+class _PerAccount(AuthRateThrottle):
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+
 # Rate limits per client (IP address when anonymous, account when logged in), counted in
 # the cache (Redis in production); past them the API answers 429.
 api = NinjaAPI(
@@ -20,8 +35,8 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     throttle=[
-        AnonRateThrottle(settings.API_RATE_ANONYMOUS),
-        AuthRateThrottle(settings.API_RATE_AUTHENTICATED),
+        _PerAddress(settings.API_RATE_ANONYMOUS),
+        _PerAccount(settings.API_RATE_AUTHENTICATED),
     ],
 )
 

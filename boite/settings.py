@@ -160,6 +160,10 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # Sessions read from Redis, written through to the database: one query fewer on each
+    # request of a logged-in person (make loadtest). Not with the per-process memory
+    # cache, where a session ended in one gunicorn worker would live on in another.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
@@ -355,6 +359,9 @@ CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
 CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))
 
 # -- quality (issue 10): knobs the fault drills of `make faults` turn -------------------
+# Seconds between two signs of life of a long job (boite.lib.heartbeat): a harvest run
+# « running » without one for ten times this long is marked interrupted.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 30, minimum=1)
 # Retries of an e-mail the SMTP server did not take (boite.lib.mail): seconds to wait
 # before each retry, in turn, the last one repeated until MAIL_GIVE_UP_AFTER_SECONDS
 # have passed since the first attempt; then the message is kept as an UndeliveredMail.
@@ -368,3 +375,11 @@ PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR = env_int(
 # JSON API (boite/api.py): requests per client, as django-ninja rates ("120/m").
 API_RATE_ANONYMOUS = env_str("API_RATE_ANONYMOUS", "120/m")
 API_RATE_AUTHENTICATED = env_str("API_RATE_AUTHENTICATED", "600/m")
+# Reverse proxies in front of gunicorn that append the address they received from to
+# X-Forwarded-For (boite.lib.security.client_address): 0 = none, the peer is the visitor.
+# The rate limits count per visitor's address; beyond these proxies the header is a
+# visitor's own writing and is ignored.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+# Seconds a public page is kept for visitors who are not logged in (boite.lib.pagecache);
+# 0 turns it off. Off in the tests, which change data and read pages again at once.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if TESTING else 60, minimum=0)

@@ -290,6 +290,9 @@ class HarvestRun(models.Model):
     queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Stamped every few seconds while the run works (boite.lib.heartbeat): a run still
+    # « running » with an old stamp was killed with its worker.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     read = models.PositiveIntegerField(_("read"), default=0)
     total = models.PositiveIntegerField(_("expected"), null=True, blank=True)
     created = models.PositiveIntegerField(_("created"), default=0)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import close_old_connections
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 
-from boite.catalog.harvest.runner import execute
+from boite.catalog.harvest.runner import execute, mark_interrupted_runs
 from boite.catalog.models import HarvestRun, Resource
 from boite.catalog.search import get_backend
 
@@ -56,3 +57,20 @@ def scheduled_harvests() -> None:
 def refresh_search_index() -> None:
     """Bring this server's index replica up to date with harvests run elsewhere."""
     get_backend().refresh()
+
+
+@db_periodic_task(crontab(minute="*"))
+def interrupted_harvests() -> None:
+    """Runs whose worker died with them (no sign of life for ten beats) are marked failed."""
+    mark_interrupted_runs()
+
+
+@on_startup()
+def interrupted_harvests_at_start() -> None:
+    """A worker starting after a crash marks the dead runs at once, without waiting for the
+    next minute (a run killed moments ago still looks alive: the periodic task finds it)."""
+    try:
+        mark_interrupted_runs()
+    finally:
+        if not HUEY.immediate:  # as huey's db_task does: tests share one connection
+            close_old_connections()

@@ -14,6 +14,7 @@ from boite.catalog.harvest.runner import live_progress, start_run
 from boite.catalog.models import Audience, HarvestRun, Record, RecordType, Resource
 from boite.catalog.search import get_backend
 from boite.catalog.search import search as run_search
+from boite.lib.pagecache import anonymous_page_cache
 from boite.networks.access import staff_access, staff_required
 
 PER_PAGE = 20
@@ -37,6 +38,7 @@ def _records_in_order(request: HttpRequest, ids: list[int]) -> list[Record]:
 
 
 @require_GET
+@anonymous_page_cache
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     info = CATEGORY_BY_SLUG.get(slug)
     if info is None:
@@ -46,6 +48,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@anonymous_page_cache
 def resource(request: HttpRequest, slug: str) -> HttpResponse:
     item = get_object_or_404(_open_resources(request), slug=slug)
     latest = item.records.filter(withdrawn=False).order_by("-year", "title")[:12]
@@ -57,6 +60,7 @@ def resource(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@anonymous_page_cache
 def record(request: HttpRequest, pk: int) -> HttpResponse:
     item = _get_record_for_network(request, pk)
     allowed = list(_open_resources(request).values_list("pk", flat=True))
@@ -79,6 +83,7 @@ def _facet_labels(resources) -> dict[str, dict[str, str]]:
 
 
 @require_GET
+@anonymous_page_cache
 def search(request: HttpRequest) -> HttpResponse:
     resources = list(_open_resources(request))
     form = SearchForm(request.GET or None, resources=resources)

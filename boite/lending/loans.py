@@ -13,7 +13,10 @@ distributor does not answer, or answers an error or nonsense, the loan is UNCERT
 keeps its copy: a retry by the patron sends the same id (the distributor answers with the
 same loan, never a second one), and `settle_uncertain_loans` (each sync) asks the
 distributor, returns a loan it made that the patron was told had failed, and frees the
-copy. So no phantom loan and no lost copy.
+copy. A return goes the same way: the loan says « return requested » before the call, so
+that a return the distributor made but the portal could not record (the database
+restarting in between) is found and ended by the same sync. So no phantom loan and no
+lost copy (`make faults`, drill 7).
 """
 
 from __future__ import annotations
@@ -329,6 +332,8 @@ def _event(kind: str, item: Loan | Hold) -> None:
 def return_loan(loan: Loan) -> Loan:
     if loan.state != Loan.State.ACTIVE:
         raise LendingRefusal(_("This loan is already over."))
+    # Said before the call: a return made at the distributor and lost here is settled.
+    Loan.objects.filter(pk=loan.pk).update(return_requested_at=timezone.now())
     try:
         with loan.licence.account.connect() as distributor:
             distributor.return_loan(loan.ref())
@@ -523,22 +528,25 @@ def end_finished_loans(account=None, now: datetime | None = None) -> int:
 
 def settle_uncertain_loans(account=None, now: datetime | None = None) -> int:
     """Loans the distributor never confirmed: ask it; a loan it made is returned (the patron
-    was told it failed), and the copy freed. Still no answer: left for the next sync."""
+    was told it failed), and the copy freed. Returns asked and never recorded: a loan the
+    distributor no longer lends is ended, one it still lends stays (the patron may try
+    again). Still no answer: left for the next sync."""
     now = now or timezone.now()
+    before = now - SETTLE_AFTER
     loans = Loan.objects.filter(
-        Q(state=Loan.State.UNCERTAIN) | Q(state=Loan.State.PENDING),
-        created_at__lte=now - SETTLE_AFTER,
+        Q(state=Loan.State.UNCERTAIN) | Q(state=Loan.State.PENDING), created_at__lte=before
     ).select_related("licence__account")
+    returning = Loan.objects.filter(
+        state=Loan.State.ACTIVE, return_requested_at__lte=before
+    ).select_related("licence__account", "record", "patron__home_library", "network")
     if account is not None:
         loans = loans.filter(licence__account=account)
+        returning = returning.filter(licence__account=account)
     settled = 0
     for loan in loans:
         try:
             with loan.licence.account.connect() as distributor:
-                try:
-                    answer = distributor.loan_status(loan.ref())
-                except DistributorRefused:
-                    answer = None  # the distributor does not know it: never made
+                answer = _status(distributor, loan)
                 if answer is not None and answer.state.is_open:
                     distributor.return_loan(
                         LoanRef(str(loan.uuid), loan.licence.ref(), status_url=answer.status_url)
@@ -548,7 +556,26 @@ def settle_uncertain_loans(account=None, now: datetime | None = None) -> int:
             continue
         _fail(loan, DistributorError("settled after no answer"))
         settled += 1
+    for loan in returning:
+        try:
+            with loan.licence.account.connect() as distributor:
+                answer = _status(distributor, loan)
+        except DistributorError as error:
+            log.warning("return of loan %s still unknown: %s", loan.pk, error.detail)
+            continue
+        if answer is not None and answer.state.is_open:
+            Loan.objects.filter(pk=loan.pk).update(return_requested_at=None)  # not returned
+        else:
+            settled += end_loan(loan, Loan.State.RETURNED)
     return settled
+
+
+def _status(distributor, loan: Loan) -> LoanAnswer | None:
+    """The distributor's view of a loan; None when it does not know it (never made)."""
+    try:
+        return distributor.loan_status(loan.ref())
+    except DistributorRefused:
+        return None
 
 
 def apply_answer(loan: Loan, answer: LoanAnswer) -> None:

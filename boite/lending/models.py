@@ -398,6 +398,10 @@ class Loan(models.Model):
     status_url = models.URLField(_("status link"), max_length=1000, blank=True)
     can_renew = models.BooleanField(_("may be extended"), default=False)
     problem = models.CharField(_("problem"), max_length=500, blank=True)
+    # Written before the return is sent to the distributor: if its answer is lost (the
+    # database restarting just after the distributor took the book back), the sync asks
+    # the distributor and ends the loan (loans.settle_uncertain_loans).
+    return_requested_at = models.DateTimeField(_("return requested"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("loan")

@@ -5,18 +5,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from boite.lib.pagecache import anonymous_page_cache
 from boite.networks.models import Library
 
 _LIBRARIES_PER_PAGE = 24
 
 
 @require_GET
+@anonymous_page_cache
 def home(request: HttpRequest) -> HttpResponse:
     member_count = request.network.libraries.members().count()
     return render(request, "networks/home.html", {"member_count": member_count})
 
 
 @require_GET
+@anonymous_page_cache
 def library_directory(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     libraries = (
@@ -30,6 +33,7 @@ def library_directory(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@anonymous_page_cache
 def library_detail(request: HttpRequest, slug: str) -> HttpResponse:
     library = get_object_or_404(
         request.network.libraries.select_related("authority").exclude(
@@ -48,6 +52,7 @@ _LEGAL_PAGES = {
 
 
 @require_GET
+@anonymous_page_cache
 def legal_page(request: HttpRequest, page: str) -> HttpResponse:
     if page not in _LEGAL_PAGES:
         raise Http404

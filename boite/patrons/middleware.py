@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from boite.patrons.models import Patron
 
 SESSION_KEY = "patron_generation"
+_UNREAD = object()
 
 
 def remember_generation(request, patron: Patron) -> None:
@@ -19,11 +20,14 @@ class SessionGenerationMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and SESSION_KEY in request.session:
-            current = (
-                Patron.objects.filter(user_id=user.pk)
-                .values_list("session_generation", flat=True)
-                .first()
-            )
+            # Read with the user by PatronBackend.get_user; a query for other backends.
+            current = getattr(user, "patron_generation", _UNREAD)
+            if current is _UNREAD:
+                current = (
+                    Patron.objects.filter(user_id=user.pk)
+                    .values_list("session_generation", flat=True)
+                    .first()
+                )
             if current is None or current != request.session[SESSION_KEY]:
                 logout(request)
         return self.get_response(request)

@@ -11,6 +11,8 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from boite.lib.security import client_address
+
 
 def _limits() -> tuple[int, int, int]:
     return (
@@ -21,7 +23,7 @@ def _limits() -> tuple[int, int, int]:
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return client_address(request)
 
 
 def _hash(text: str) -> str:

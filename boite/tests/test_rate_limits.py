@@ -1,9 +1,13 @@
 """Rate limits on what a script could repeat: password reset (each request sends an
-e-mail). Login and registration are limited in boite/patrons (test_login.py,
-test_registration.py); the API in test_api_schema.py."""
+e-mail), and the address they count by (X-Forwarded-For trusted only as far as the
+reverse proxies the settings declare). Login and registration are limited in
+boite/patrons (test_login.py, test_registration.py); the API in test_api_schema.py."""
 
 import pytest
 from django.core import mail
+from django.test import Client
+
+from boite.api import api
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +35,44 @@ def test_password_reset_limit_counts_per_address_not_globally(client, settings, 
     other = Client(HTTP_HOST="localhost", REMOTE_ADDR="192.0.2.7")
     response = other.post("/mot-de-passe-oublie/", {"email": patron_bayeux.user.email})
     assert response.status_code == 302
+
+
+def _api_search(address: str, forwarded: str | None = None) -> int:
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    return (
+        Client(HTTP_HOST="localhost", REMOTE_ADDR=address, **extra)
+        .get("/api/search", {"q": "polar"})
+        .status_code
+    )
+
+
+def test_a_forged_forwarded_header_does_not_escape_the_api_limit(calvados, monkeypatch):
+    monkeypatch.setattr(api.throttle[0], "num_requests", 3)
+    assert [_api_search("192.0.2.10") for _n in range(3)] == [200] * 3
+    assert _api_search("192.0.2.10") == 429
+    # No reverse proxy is declared: what the visitor writes there is not an address.
+    assert _api_search("192.0.2.10", forwarded="203.0.113.99") == 429
+    assert _api_search("192.0.2.11") == 200  # another visitor counts apart
+
+
+def test_behind_a_reverse_proxy_each_visitor_counts_apart(calvados, monkeypatch, settings):
+    settings.TRUSTED_PROXIES = 1
+    monkeypatch.setattr(api.throttle[0], "num_requests", 2)
+    proxy = "10.0.0.2"
+    assert [_api_search(proxy, "198.51.100.1") for _n in range(2)] == [200, 200]
+    assert _api_search(proxy, "198.51.100.1") == 429
+    # Something the visitor wrote before the proxy's own entry changes nothing.
+    assert _api_search(proxy, "203.0.113.5, 198.51.100.1") == 429
+    assert _api_search(proxy, "198.51.100.2") == 200
+
+
+def test_password_reset_counts_the_peer_when_no_proxy_is_declared(settings, patron_bayeux):
+    settings.PATRONS_PASSWORD_RESETS_PER_IP_PER_HOUR = 1
+    forged = [f"203.0.113.{n}" for n in range(3)]
+    statuses = [
+        Client(HTTP_HOST="localhost", REMOTE_ADDR="192.0.2.20", HTTP_X_FORWARDED_FOR=address)
+        .post("/mot-de-passe-oublie/", {"email": patron_bayeux.user.email})
+        .status_code
+        for address in forged
+    ]
+    assert statuses == [302, 429, 429]

@@ -64,6 +64,20 @@ CHECKS = {
     "toutapprendre": check_toutapprendre,
 }
 
+# signed-link preset of boite.access → the scheme the fake provider checks
+SCHEMES = {
+    "mediatheque_numerique": "mediatheque_numerique",
+    "ma_petite_mediatheque": "mediatheque_numerique",
+    "cafeyn": "vodeclic",
+    "vodeclic": "vodeclic",
+    "toutapprendre": "toutapprendre",
+}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 refuses connections under load (make loadtest)
+
 
 class FakeProvider:
     """`provider.add(path, scheme, key)` then send the patron to `provider.url(path)`."""
@@ -102,7 +116,7 @@ class FakeProvider:
                 pass
 
         self.pages: set[str] = set()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -120,6 +134,30 @@ class FakeProvider:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def serve_demo_connectors(self, networks) -> None:
+        """Move the demo's signed-link and open-link connectors of these networks onto this
+        fake site, each on a path of its own (network, resource), and learn their keys:
+        one fake site plays every such provider (the browser tests, `make loadtest`)."""
+        from boite.access import demo
+        from boite.access.models import Connector
+
+        connectors = Connector.objects.filter(
+            network__in=networks,
+            kind__in=("signed_link", "open_link"),
+            resource__slug__in=demo.CONNECTORS,
+        ).select_related("network", "resource")
+        for connector in connectors:
+            slug = connector.resource.slug
+            path = f"/{connector.network.slug}/{slug}{urlsplit(connector.settings['url']).path}"
+            connector.settings = {**connector.settings, "url": self.url(path)}
+            connector.save()
+            if connector.kind == "signed_link":
+                self.add(
+                    path, SCHEMES[demo.CONNECTORS[slug][1]], demo.demo_key(connector.network, slug)
+                )
+            else:
+                self.pages.add(path)
 
 
 class FakeCasProvider:

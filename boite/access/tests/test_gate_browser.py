@@ -9,7 +9,6 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from boite.access import demo
-from boite.access.demo import demo_key
 from boite.access.models import Connector
 from boite.access.tests.fake_provider import FakeCasProvider, FakeOidcProvider, FakeProvider
 from boite.catalog.models import Resource
@@ -17,42 +16,19 @@ from boite.stats.models import Event, EventKind
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# signed-link preset → the scheme the fake provider checks
-SCHEMES = {
-    "mediatheque_numerique": "mediatheque_numerique",
-    "ma_petite_mediatheque": "mediatheque_numerique",
-    "cafeyn": "vodeclic",
-    "vodeclic": "vodeclic",
-    "toutapprendre": "toutapprendre",
-}
-
 
 @pytest.fixture
 def providers(live_server, demo_access, calvados):
     """The demo connectors moved onto three fake providers."""
-    from urllib.parse import urlsplit
-
     with (
         FakeProvider() as signed,
         FakeCasProvider(live_server.url) as cas,
         FakeOidcProvider(live_server.url) as oidc,
     ):
         demo.point_at(signed.origin, cas_origin=cas.origin, oidc_origin=oidc.origin)
-        for connector in Connector.objects.filter(network=calvados).select_related("resource"):
-            if connector.kind in ("signed_link", "open_link"):
-                # One fake site plays every provider: each gets a path of its own.
-                parts = urlsplit(connector.settings["url"])
-                url = parts._replace(path=f"/{connector.resource.slug}{parts.path}").geturl()
-                connector.settings = {**connector.settings, "url": url}
-                connector.save()
-            path = urlsplit(connector.settings["url"]).path
-            preset = demo.CONNECTORS[connector.resource.slug][1]
-            if connector.kind == "signed_link":
-                signed.add(path, SCHEMES[preset], demo_key(calvados, connector.resource.slug))
-            elif connector.kind == "open_link":
-                signed.pages.add(path)
-            elif connector.kind == "oidc":
-                oidc.client(connector.oauth_application.client_id, demo.OIDC_DEMO_SECRET)
+        signed.serve_demo_connectors([calvados])
+        for connector in Connector.objects.filter(network=calvados, kind="oidc"):
+            oidc.client(connector.oauth_application.client_id, demo.OIDC_DEMO_SECRET)
         yield {"signed": signed, "cas": cas, "oidc": oidc}
 
 

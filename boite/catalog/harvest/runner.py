@@ -31,10 +31,11 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from boite.catalog.harvest import get_format
 from boite.catalog.harvest.base import Deletion, Options, Rejection, SourceError
@@ -47,6 +48,7 @@ from boite.catalog.models import (
     Resource,
     StagedRecord,
 )
+from boite.lib.heartbeat import Heartbeat, beats_since, stale_before
 
 logger = logging.getLogger(__name__)
 
@@ -77,35 +79,74 @@ def start_run(
     )
 
 
+INTERRUPTED = gettext_lazy(
+    "Interrupted: the worker stopped (killed, or its machine restarted) before the end of "
+    "this harvest. Nothing of it was applied to the catalogue; start it again."
+)
+
+
 def execute(run: HarvestRun, progress: Callable[[HarvestRun], None] | None = None) -> HarvestRun:
     """Run a queued harvest to its end; never raises for a bad source (the run says why)."""
     resource = run.resource
     run.status = HarvestRun.Status.RUNNING
-    run.started_at = timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    run.started_at = run.heartbeat_at = timezone.now()
+    run.save(update_fields=["status", "started_at", "heartbeat_at"])
     try:
-        if not run.source or not run.format:
-            raise SourceError(_("The resource has no harvest source or format."))
-        get_format(run.format)  # an unknown format is a SourceError before anything starts
-        _harvest(run, progress)
+        with Heartbeat(HarvestRun.objects.filter(pk=run.pk), key=_beat_key(run.pk)):
+            if not run.source or not run.format:
+                raise SourceError(_("The resource has no harvest source or format."))
+            get_format(run.format)  # an unknown format is a SourceError before anything starts
+            _harvest(run, progress)
     except SourceError as error:
         _fail(run, HarvestRun.Status.FAILED, _("Unreadable source: %(error)s") % {"error": error})
     except RefusedError as error:
         _fail(run, HarvestRun.Status.REFUSED, str(error))
+    except (OperationalError, InterfaceError) as error:
+        logger.warning("harvest run %s lost the database: %s", run.pk, error)
+        _fail(
+            run,
+            HarvestRun.Status.FAILED,
+            _(
+                "The connection to the database was lost during the harvest (%(error)s): "
+                "nothing was changed in the catalogue. Start it again."
+            )
+            % {"error": str(error).strip()[:200]},
+        )
     except Exception as error:
         logger.exception("harvest run %s failed", run.pk)
         _fail(run, HarvestRun.Status.FAILED, _("Unexpected error: %(error)s") % {"error": error})
     else:
         run.status = HarvestRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
-        run.save()
-        Resource.objects.filter(pk=resource.pk).update(last_harvested_at=run.finished_at)
+        _despite_a_restart(run.save)
+        _despite_a_restart(
+            lambda: Resource.objects.filter(pk=resource.pk).update(
+                last_harvested_at=run.finished_at
+            )
+        )
     finally:
-        StagedRecord.objects.filter(run=run).delete()
-        cache.delete(_progress_key(run.pk))
+        _despite_a_restart(lambda: StagedRecord.objects.filter(run=run).delete())
+        _forget_progress(run.pk)
     if progress:
         progress(run)
     return run
+
+
+def _despite_a_restart(write: Callable[[], object], patience: float = 60.0):
+    """A write that must land even when the database restarts under the job: on a lost
+    connection, a new one, tried again for up to `patience` seconds. Inside a transaction
+    (load_demo's), nothing can be retried: the error goes up."""
+    deadline = time.monotonic() + patience
+    pause = 0.2
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() > deadline:
+                raise
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 def _fail(run: HarvestRun, status: str, message: str) -> None:
@@ -113,7 +154,36 @@ def _fail(run: HarvestRun, status: str, message: str) -> None:
     run.error = message
     run.finished_at = timezone.now()
     run.created = run.updated = run.unchanged = run.withdrawn = 0
-    run.save()
+    _despite_a_restart(run.save)
+
+
+def mark_interrupted_runs(now=None) -> int:
+    """Runs still « running » whose heartbeat stopped: their worker died with them. Each is
+    marked failed « interrompu » and its staging rows dropped (the catalogue was never
+    touched: it changes only in the run's last transaction)."""
+    now = now or timezone.now()
+    dead = HarvestRun.objects.filter(status=HarvestRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before(now))
+        | Q(heartbeat_at__isnull=True, started_at__lt=stale_before(now))
+    )
+    # On SQLite a run's own transaction holds the write lock: its beats go to the cache.
+    ids = [pk for pk in dead.values_list("pk", flat=True) if not beats_since(_beat_key(pk), now)]
+    if not ids:
+        return 0
+    with transaction.atomic():
+        marked = HarvestRun.objects.filter(pk__in=ids, status=HarvestRun.Status.RUNNING).update(
+            status=HarvestRun.Status.FAILED,
+            error=str(INTERRUPTED),
+            finished_at=now,
+            created=0,
+            updated=0,
+            unchanged=0,
+            withdrawn=0,
+        )
+        StagedRecord.objects.filter(run_id__in=ids).delete()
+    for pk in ids:
+        logger.warning("harvest run %s was interrupted (its worker stopped)", pk)
+    return marked
 
 
 def _incremental_since(run: HarvestRun) -> date | None:
@@ -138,8 +208,22 @@ def _progress_key(run_id: int) -> str:
     return f"catalog:harvest-progress:{run_id}"
 
 
+def _beat_key(run_id: int) -> str:
+    return f"catalog:harvest-beat:{run_id}"
+
+
 def _publish(run: HarvestRun) -> None:
-    cache.set(_progress_key(run.pk), {k: getattr(run, k) for k in _PROGRESS}, 24 * 3600)
+    try:
+        cache.set(_progress_key(run.pk), {k: getattr(run, k) for k in _PROGRESS}, 24 * 3600)
+    except Exception as error:  # the cache down hides the progress, never stops the run
+        logger.warning("harvest run %s: progress not published: %s", run.pk, error)
+
+
+def _forget_progress(run_id: int) -> None:
+    try:
+        cache.delete(_progress_key(run_id))
+    except Exception as error:
+        logger.warning("harvest run %s: progress not cleared: %s", run_id, error)
 
 
 def live_progress(run: HarvestRun) -> HarvestRun:

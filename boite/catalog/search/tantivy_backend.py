@@ -9,6 +9,7 @@ network may use, so that opening or closing a resource needs no re-indexing.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import threading
 import time
@@ -159,7 +160,7 @@ class TantivyBatch(IndexBatch):
         self.backend.check_resource(self.resource)
 
     def rollback(self) -> None:
-        self.writer.rollback()
+        _abandon(self.writer)
 
 
 class _Snapshot:
@@ -228,13 +229,20 @@ class TantivyBackend(Backend):
 
     def _open(self) -> tantivy.Index:
         version = self.path / "boite-schema-version"
-        if self.path.exists() and (
-            not version.exists() or version.read_text().strip() != SCHEMA_VERSION
-        ):
-            shutil.rmtree(self.path)  # derived data: an old layout is rebuilt by reindex
-        self.path.mkdir(parents=True, exist_ok=True)
-        index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
-        version.write_text(SCHEMA_VERSION)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Every gunicorn worker and the Huey worker open the index when they start, often
+        # at the same moment: one at a time, or one would read the version file another
+        # is writing, take the index for an old layout and delete it (found by the load
+        # test: the search answered nothing until the next reindex).
+        with open(self.path.parent / f".{self.path.name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            found = version.read_text().strip() if version.exists() else None
+            if self.path.exists() and found != SCHEMA_VERSION:
+                shutil.rmtree(self.path)  # derived data: an old layout is rebuilt by reindex
+            self.path.mkdir(parents=True, exist_ok=True)
+            index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            if found != SCHEMA_VERSION:
+                version.write_text(SCHEMA_VERSION)
         _analyzers(index)
         return index
 
@@ -302,7 +310,7 @@ class TantivyBackend(Backend):
             count = self._add_records(writer, records)
             self._commit(writer)
         except BaseException:
-            writer.rollback()
+            _abandon(writer)
             raise
         return count
 
@@ -316,7 +324,7 @@ class TantivyBackend(Backend):
             count = self._add_records(writer, records.order_by("pk"), progress)
             self._commit(writer)
         except BaseException:
-            writer.rollback()
+            _abandon(writer)
             raise
         return count
 
@@ -568,6 +576,14 @@ def _meaningful(words: list[str]) -> list[str]:
     """The words worth searching; all of them if none is (« Le » alone is still asked)."""
     kept = [w for w in words if w not in _STOPWORDS]
     return kept or words
+
+
+def _abandon(writer) -> None:
+    """Cancel a writer's changes and let go of the index's write lock at once: a writer
+    merely rolled back keeps the lock until the garbage collector drops it, and the next
+    harvest in the same worker could not write (found by the fault drills)."""
+    writer.rollback()
+    writer.wait_merging_threads()
 
 
 def _key(value) -> str:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError, connection
 
 from boite.catalog.harvest.runner import harvest
 from boite.catalog.models import HarvestRun, Record, RejectedRecord, StagedRecord
@@ -303,3 +304,127 @@ def test_reading_in_the_same_process_gives_the_same_catalogue(
     assert list(Record.objects.filter(resource=first).order_by("pk").values_list(*columns)) == (
         list(Record.objects.filter(resource=second).order_by("pk").values_list(*columns))
     )
+
+
+class _DatabaseDown:
+    """The database restarting under a run: from the first query containing `marker`,
+    that query and the `count - 1` after it fail as on a terminated connection."""
+
+    def __init__(self, marker: str, count: int) -> None:
+        self.marker, self.left, self.down = marker, count, False
+
+    def __call__(self, execute, sql, params, many, context):
+        self.down = self.down or self.marker in sql
+        if self.down and self.left > 0:
+            self.left -= 1
+            raise OperationalError("terminating connection due to administrator command")
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_restart_during_the_apply_fails_the_run_and_changes_nothing(
+    make_resource, tmp_path, ten
+):
+    resource = make_resource(source=_csv(tmp_path / "a.csv", ten))
+    harvest(resource)
+    before = list(Record.objects.order_by("pk").values())
+    changed = _csv(tmp_path / "b.csv", [(i, f"{t} (nouvelle édition)") for i, t in ten])
+    # The upsert fails, then the run's first attempt to record its failure: it waits for
+    # the database on a new connection and records it.
+    down = _DatabaseDown('INSERT INTO "catalog_record"', count=2)
+    with connection.execute_wrapper(down):
+        run = harvest(resource, source=str(changed))
+    assert down.left == 0
+    run.refresh_from_db()
+    assert run.status == HarvestRun.Status.FAILED
+    assert "terminating connection" in run.error
+    assert (run.created, run.updated) == (0, 0)
+    assert list(Record.objects.order_by("pk").values()) == before
+    assert not StagedRecord.objects.exists()
+    assert len(_search_ids(resource, "titre")) == 10
+    assert not _search_ids(resource, "nouvelle")
+    again = harvest(resource, source=str(changed))
+    assert (again.status, again.updated) == (HarvestRun.Status.SUCCEEDED, 10)
+    assert len(_search_ids(resource, "nouvelle")) == 10
+
+
+def test_a_run_whose_worker_died_is_marked_interrupted(db, make_resource, tmp_path, ten):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from boite.catalog.harvest.runner import INTERRUPTED, start_run
+    from boite.catalog.tasks import interrupted_harvests_at_start
+
+    resource = make_resource(source=_csv(tmp_path / "a.csv", ten))
+    harvest(resource)
+    before = list(Record.objects.order_by("pk").values())
+    now = timezone.now()
+    dead, alive = start_run(resource), start_run(resource)
+    HarvestRun.objects.filter(pk=dead.pk).update(
+        status=HarvestRun.Status.RUNNING, started_at=now - timedelta(hours=1),
+        heartbeat_at=now - timedelta(minutes=20), read=4,
+    )  # fmt: skip
+    HarvestRun.objects.filter(pk=alive.pk).update(
+        status=HarvestRun.Status.RUNNING, started_at=now - timedelta(hours=1), heartbeat_at=now
+    )
+    StagedRecord.objects.create(run=dead, provider_id="r1")
+    interrupted_harvests_at_start()  # what a worker does when it starts
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == HarvestRun.Status.FAILED
+    assert dead.error == str(INTERRUPTED)
+    assert dead.finished_at is not None and dead.is_finished
+    assert not StagedRecord.objects.filter(run=dead).exists()
+    assert alive.status == HarvestRun.Status.RUNNING
+    assert list(Record.objects.order_by("pk").values()) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_harvest_gives_signs_of_life(make_resource, tmp_path, ten):
+    """Beats go to the cache always, and to the row where the database lets another
+    connection write while the run's transaction is open (not SQLite)."""
+    import time
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from boite.catalog.harvest.runner import start_run
+    from boite.lib.heartbeat import Heartbeat, beats_since
+
+    run = start_run(make_resource(source=_csv(tmp_path / "a.csv", ten)))
+    old = timezone.now() - timedelta(minutes=5)
+    HarvestRun.objects.filter(pk=run.pk).update(heartbeat_at=old)
+    stamped = connection.vendor != "sqlite"
+    with Heartbeat(HarvestRun.objects.filter(pk=run.pk), every=0.05, key="essai:beat"):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if (run.heartbeat_at != old) == stamped and beats_since("essai:beat"):
+                break
+            time.sleep(0.05)
+        assert beats_since("essai:beat")
+    assert not beats_since("essai:beat")  # cleared when the job ends
+    assert (run.heartbeat_at > old) if stamped else (run.heartbeat_at == old)
+
+
+def test_a_run_that_beats_in_the_cache_is_not_taken_for_dead(db, make_resource, tmp_path, ten):
+    """On SQLite the row's stamp goes stale while the run works: the cache's beat counts."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from boite.catalog.harvest.runner import _beat_key, mark_interrupted_runs, start_run
+    from boite.lib.heartbeat import Heartbeat
+
+    run = start_run(make_resource(source=_csv(tmp_path / "a.csv", ten)))
+    long_ago = timezone.now() - timedelta(hours=1)
+    HarvestRun.objects.filter(pk=run.pk).update(
+        status=HarvestRun.Status.RUNNING, started_at=long_ago, heartbeat_at=long_ago
+    )
+    with Heartbeat(HarvestRun.objects.none(), every=3600, key=_beat_key(run.pk)):
+        assert mark_interrupted_runs() == 0
+        run.refresh_from_db()
+        assert run.status == HarvestRun.Status.RUNNING
+    assert mark_interrupted_runs() == 1  # its beats stopped with it

@@ -245,3 +245,43 @@ def test_words_that_say_nothing_do_not_narrow_the_search(open_ids):
     assert with_them.count == without.count
     # A query made of such words only is still asked as typed.
     assert search(SearchQuery(text="la", resource_ids=open_ids)).count > 0
+
+
+def _open_many_times(path: str, times: int) -> int:
+    """In a process of its own: open the index as a starting worker does; what it holds."""
+    from boite.catalog.search.tantivy_backend import TantivyBackend
+
+    held = []
+    for _n in range(times):
+        held.append(TantivyBackend(path).index.searcher().num_docs)
+    return min(held)
+
+
+def test_workers_opening_the_index_together_keep_it(settings, open_ids):
+    """gunicorn's workers and the Huey worker open the index at the same moment; none
+    may take it for an old layout and delete it."""
+    import multiprocessing
+
+    indexed = get_backend().index.searcher().num_docs
+    assert indexed > 10
+    path = str(settings.CATALOG_INDEX_DIR)
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        seen = pool.starmap(_open_many_times, [(path, 60)] * 4)
+    assert seen == [indexed] * 4
+    get_backend().index.reload()
+    assert get_backend().index.searcher().num_docs == indexed
+
+
+def test_an_index_of_an_old_layout_is_dropped_and_rebuilt(settings, open_ids):
+    from boite.catalog.search import _instances
+    from boite.catalog.search.tantivy_backend import SCHEMA_VERSION
+
+    path = settings.CATALOG_INDEX_DIR
+    assert get_backend().index.searcher().num_docs > 10
+    (path / "boite-schema-version").write_text("1")
+    _instances.clear()
+    assert get_backend().index.searcher().num_docs == 0  # dropped: derived data
+    assert (path / "boite-schema-version").read_text() == SCHEMA_VERSION
+    active = Record.objects.filter(withdrawn=False).count()
+    assert get_backend().rebuild() == active
+    assert get_backend().index.searcher().num_docs == active

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from boite.lending import loans as lending
@@ -336,6 +336,52 @@ def test_a_loan_made_but_whose_answer_was_lost_is_returned_by_the_sync(
     loan.refresh_from_db()
     assert loan.state == Loan.State.FAILED
     assert fake.in_use == 0
+
+
+class _StateWriteFails:
+    """The database gone at the moment the portal records a loan's end."""
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.startswith('UPDATE "lending_loan" SET "state"'):
+            raise OperationalError("terminating connection due to administrator command")
+        return execute(sql, params, many, context)
+
+
+def test_a_return_made_at_the_distributor_but_not_recorded_is_ended_by_the_sync(
+    patron_bayeux, pnb_record, licence, fake_dilicom
+):
+    loan = _borrow(patron_bayeux, pnb_record)
+    with pytest.raises(OperationalError), connection.execute_wrapper(_StateWriteFails()):
+        lending.return_loan(loan)
+    loan.refresh_from_db()
+    licence.refresh_from_db()
+    # The distributor took the book back; the portal could not say so.
+    assert not fake_dilicom.loan(str(loan.uuid)).is_open
+    assert loan.state == Loan.State.ACTIVE and loan.return_requested_at is not None
+    assert licence.concurrent_in_use == 1
+    assert lending.settle_uncertain_loans(now=timezone.now() + timedelta(minutes=5)) == 1
+    loan.refresh_from_db()
+    licence.refresh_from_db()
+    assert loan.state == Loan.State.RETURNED
+    assert licence.concurrent_in_use == fake_dilicom.licences["OL-1"].in_use == 0
+    assert Event.objects.filter(kind="return").count() == 1
+
+
+def test_a_return_the_distributor_never_received_leaves_the_loan_to_the_patron(
+    patron_bayeux, pnb_record, licence, fake_dilicom
+):
+    loan = _borrow(patron_bayeux, pnb_record)
+    fake_dilicom.mode = "fail"
+    with pytest.raises(lending.DistributorProblem):
+        lending.return_loan(loan)
+    fake_dilicom.mode = "ok"
+    assert lending.settle_uncertain_loans(now=timezone.now() + timedelta(minutes=5)) == 0
+    loan.refresh_from_db()
+    assert loan.state == Loan.State.ACTIVE and loan.return_requested_at is None
+    assert fake_dilicom.loan(str(loan.uuid)).is_open
+    lending.return_loan(loan)  # the patron tries again
+    loan.refresh_from_db()
+    assert loan.state == Loan.State.RETURNED
 
 
 def test_a_distributor_without_copy_frees_the_local_reservation(

@@ -103,3 +103,30 @@ def test_session_cookie_is_http_only(client, patron_bayeux):
     response = _login(client, patron_bayeux.email)
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_the_user_of_a_session_comes_with_the_session_generation(patron_bayeux):
+    from boite.patrons.backends import PatronBackend
+
+    user = PatronBackend().get_user(patron_bayeux.user.pk)
+    assert user == patron_bayeux.user
+    assert user.patron_generation == patron_bayeux.session_generation
+    assert PatronBackend().get_user(10**9) is None
+
+
+def test_sessions_kept_in_the_cache_end_as_they_should(settings, patron_bayeux):
+    """With Redis, sessions are read from the cache (cached_db): logging out, and logging
+    out everywhere, still end them."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    phone = Client(HTTP_HOST="localhost")
+    laptop = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.3.3.4")
+    _login(phone, patron_bayeux.email)
+    _login(laptop, patron_bayeux.email)
+    assert phone.get("/compte/").status_code == laptop.get("/compte/").status_code == 200
+    phone.post("/deconnexion/")
+    assert phone.get("/compte/").status_code == 302
+    assert laptop.get("/compte/").status_code == 200
+    _login(phone, patron_bayeux.email)
+    phone.post("/compte/deconnexion-partout/")
+    assert laptop.get("/compte/").status_code == 302
+    assert phone.get("/compte/").status_code == 302
