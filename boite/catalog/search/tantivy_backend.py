@@ -273,7 +273,8 @@ class TantivyBackend(Backend):
     def _commit(self, writer) -> None:
         writer.commit()
         writer.wait_merging_threads()
-        self._snapshot = None  # the next search reads the new state
+        self.index.reload()
+        self._snapshot = None  # the next search takes a snapshot of the new state
 
     def _add_records(self, writer, records, progress=None) -> int:
         count = 0
