@@ -318,6 +318,7 @@ class _Writer:
         self.staged = qn(StagedRecord._meta.db_table)
         self.copy = connection.vendor == "postgresql"
         self.batch_table_ready = False
+        self.written = self.analyzed = 0
 
     def write(self, batch: list, index) -> None:
         run = self.run
@@ -351,22 +352,53 @@ class _Writer:
         if deleted and self.incremental:
             self._withdraw(deleted, index)
 
+    def _keep_statistics(self, written: int) -> None:
+        """PostgreSQL has no statistics on the rows this very transaction writes (for a
+        new resource, none at all): the planner took the resource's records for a few
+        hundred and walked all of them at each page, by the (resource, withdrawn) index,
+        instead of looking each identifier up in the unique index — a run slowed down as
+        it went (10 000 records/s at 50 000, 4 500 at 200 000). ANALYZE counts the rows
+        of its own transaction: it is run each time the run has doubled what it wrote."""
+        self.written += written
+        if self.copy and self.written >= max(5000, 2 * self.analyzed):
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {self.records}, {self.staged}")
+            self.analyzed = self.written
+
     def _upsert(self, items: list[Prepared], index) -> None:
         run = self.run
+        self._keep_statistics(len(items))
         ids = [item[0] for item in items]
         marks = ", ".join(["%s"] * len(ids))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT provider_id, id, fingerprint, withdrawn FROM {self.records} "
-                f"WHERE resource_id = %s AND provider_id IN ({marks})",
-                [self.resource_id, *ids],
-            )
-            known = {row[0]: row[1:] for row in cursor.fetchall()}
-            cursor.execute(
-                f"SELECT provider_id FROM {self.staged} WHERE run_id = %s "
-                f"AND provider_id IN ({marks})",
-                [run.pk, *ids],
-            )
+            if self.copy:
+                # PostgreSQL: one index lookup per identifier (see `_keep_statistics`).
+                cursor.execute(
+                    "SELECT w.provider_id, r.id, r.fingerprint, r.withdrawn "
+                    "FROM unnest(%s::varchar[]) AS w(provider_id) CROSS JOIN LATERAL ("
+                    f"SELECT id, fingerprint, withdrawn FROM {self.records} "
+                    "WHERE resource_id = %s AND provider_id = w.provider_id) AS r",
+                    [ids, self.resource_id],
+                )
+                known = {row[0]: row[1:] for row in cursor.fetchall()}
+                cursor.execute(
+                    "SELECT w.provider_id FROM unnest(%s::varchar[]) AS w(provider_id) "
+                    f"WHERE EXISTS (SELECT 1 FROM {self.staged} s WHERE s.run_id = %s "
+                    "AND s.provider_id = w.provider_id)",
+                    [ids, run.pk],
+                )
+            else:
+                cursor.execute(
+                    f"SELECT provider_id, id, fingerprint, withdrawn FROM {self.records} "
+                    f"WHERE resource_id = %s AND provider_id IN ({marks})",
+                    [self.resource_id, *ids],
+                )
+                known = {row[0]: row[1:] for row in cursor.fetchall()}
+                cursor.execute(
+                    f"SELECT provider_id FROM {self.staged} WHERE run_id = %s "
+                    f"AND provider_id IN ({marks})",
+                    [run.pk, *ids],
+                )
             again = {row[0] for row in cursor.fetchall()}  # read earlier in this run
             first_seen = [(run.pk, pid) for pid in ids if pid not in again]
             if self.copy:
@@ -418,7 +450,9 @@ class _Writer:
             if not self.batch_table_ready:
                 cursor.execute(_BATCH_TABLE)
                 self.batch_table_ready = True
-            cursor.execute(f"DELETE FROM {_BATCH}")
+            # TRUNCATE, not DELETE: deleted rows stay until a vacuum, which cannot run
+            # inside the run's transaction, and each page would scan all earlier ones.
+            cursor.execute(f"TRUNCATE {_BATCH}")
             with cursor.cursor.copy(
                 f"COPY {_BATCH} ({', '.join(_BATCH_COLUMNS)}) FROM STDIN"
             ) as copy:
