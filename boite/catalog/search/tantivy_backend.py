@@ -32,7 +32,7 @@ from boite.catalog.search.base import (
 from boite.lib.text import fold
 
 SCHEMA_VERSION = "3"
-WRITER_HEAP = 128_000_000
+WRITER_HEAP = 64_000_000  # bytes: with the reading process, an import stays under 300 MB
 BATCH = 5000
 _LANGUAGE_WORDS = {
     "fre": "français", "eng": "anglais english", "ger": "allemand deutsch",
