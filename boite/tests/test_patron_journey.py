@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 
 from boite.lending.models import Loan
 from boite.patrons.models import Patron
+from boite.patrons.tests.journeys import register_at_bayeux
 from conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,22 +50,7 @@ def test_register_validate_search_open_borrow_return_and_download(
     page, demo_portal, bayeux_library, librarian_bayeux
 ):
     # The patron registers on the departmental portal, choosing Bayeux by postal code.
-    page.goto("/")
-    page.get_by_role("link", name="Vous inscrire").last.click()
-    page.get_by_label("Trouvez votre bibliothèque").fill("14400")
-    page.keyboard.press("Enter")
-    page.get_by_role("combobox", name="Votre bibliothèque").select_option(
-        label="Médiathèque de Bayeux — Bayeux (14400)"
-    )
-    page.get_by_label("Prénom").fill("Jeanne")
-    page.get_by_label("Nom :", exact=True).fill("Leroy")
-    page.get_by_label("Adresse électronique").fill("jeanne.leroy@example.org")
-    page.get_by_label("Date de naissance").fill("1985-03-02")
-    page.get_by_label("Mot de passe :", exact=True).fill(PATRON_PASSWORD)
-    page.get_by_label("Mot de passe (confirmation)").fill(PATRON_PASSWORD)
-    page.get_by_label("J’ai lu la notice").check()
-    page.get_by_role("button", name="Vous inscrire").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Consultez vos courriels")
+    register_at_bayeux(page, PATRON_PASSWORD)
 
     # She confirms her address with the link of the e-mail the portal sent, then logs out.
     (message,) = mail.outbox
