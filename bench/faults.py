@@ -948,7 +948,7 @@ def drill_checkout_restart(stack: Stack, verdict: Verdict) -> None:
 
 def drill_harvest_killed(stack: Stack, verdict: Verdict) -> None:
     say("\n## 8. The worker killed (SIGKILL) in the middle of a harvest")
-    from boite.catalog.harvest.runner import INTERRUPTED, start_run
+    from boite.catalog.harvest.runner import INTERRUPTED, live_progress, start_run
     from boite.catalog.models import HarvestRun, StagedRecord
     from boite.catalog.tasks import run_harvest
 
@@ -960,7 +960,9 @@ def drill_harvest_killed(stack: Stack, verdict: Verdict) -> None:
     started = time.monotonic()
     while time.monotonic() - started < 60:
         run.refresh_from_db()
-        if run.read > 0:
+        # The row says nothing until the run's transaction commits: its progress is in
+        # the cache while it works.
+        if live_progress(run).read > 0:
             break
         time.sleep(0.05)
     stack.worker.send_signal(signal.SIGKILL)
@@ -968,7 +970,8 @@ def drill_harvest_killed(stack: Stack, verdict: Verdict) -> None:
     run.refresh_from_db()
     say(
         f"   did: killed the worker {time.monotonic() - started:.1f} s into the run "
-        f"({run.read} records read, « {run.get_status_display()} »); waited 11 s (ten beats), "
+        f"({live_progress(run).read} records read, « {run.get_status_display()} »); "
+        "waited 11 s (ten beats), "
         "started a worker"
     )
     time.sleep(11)

@@ -87,7 +87,6 @@ INTERRUPTED = gettext_lazy(
 
 def execute(run: HarvestRun, progress: Callable[[HarvestRun], None] | None = None) -> HarvestRun:
     """Run a queued harvest to its end; never raises for a bad source (the run says why)."""
-    resource = run.resource
     run.status = HarvestRun.Status.RUNNING
     run.started_at = run.heartbeat_at = timezone.now()
     run.save(update_fields=["status", "started_at", "heartbeat_at"])
@@ -115,15 +114,6 @@ def execute(run: HarvestRun, progress: Callable[[HarvestRun], None] | None = Non
     except Exception as error:
         logger.exception("harvest run %s failed", run.pk)
         _fail(run, HarvestRun.Status.FAILED, _("Unexpected error: %(error)s") % {"error": error})
-    else:
-        run.status = HarvestRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        _despite_a_restart(run.save)
-        _despite_a_restart(
-            lambda: Resource.objects.filter(pk=resource.pk).update(
-                last_harvested_at=run.finished_at
-            )
-        )
     finally:
         _despite_a_restart(lambda: StagedRecord.objects.filter(run=run).delete())
         _forget_progress(run.pk)
@@ -296,12 +286,23 @@ def _harvest(run: HarvestRun, progress) -> None:
                         )
                         for pk in chunk:
                             index.delete(pk)
+            # The run says « succeeded » in the very transaction that changes the
+            # catalogue: a worker killed right after the commit leaves no run « running »
+            # over a catalogue it did change.
+            run.status = HarvestRun.Status.SUCCEEDED
+            run.finished_at = timezone.now()
             run.save()
+            Resource.objects.filter(pk=resource.pk).update(last_harvested_at=run.finished_at)
     except BaseException:
         index.rollback()
         raise
-    index.commit()
     run.reader = reader  # for the benchmark: the reading process's memory and time
+    try:
+        index.commit()
+    except Exception:
+        # The catalogue is committed; the index is derived from it. This replica catches
+        # up at its next refresh (`reindex --changed`, every ten minutes in the worker).
+        logger.exception("harvest run %s: the index could not be committed", run.pk)
 
 
 class _Writer:
