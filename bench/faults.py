@@ -719,6 +719,10 @@ def drill_harvest_restart(stack: Stack, verdict: Verdict) -> None:
         f"   did: the same harvest again: « {again.get_status_display()} », {again.created} "
         f"created, {again.updated} updated"
     )
+    # The run is « succeeded » from its database commit; the index commits just after.
+    deadline = time.monotonic() + 30
+    while _indexed(resource) != 2 * HARVEST_ROWS and time.monotonic() < deadline:
+        time.sleep(0.5)
     verdict.check(
         again.status == HarvestRun.Status.SUCCEEDED
         and (again.created, again.updated) == (HARVEST_ROWS, HARVEST_ROWS)

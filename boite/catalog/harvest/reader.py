@@ -104,8 +104,15 @@ def _messages(format_name: str, source: str, options: Options, youth: bool) -> I
         yield batch
 
 
-def _produce(send, format_name: str, source: str, options: Options, youth: bool) -> None:
+def _produce(
+    send, format_name: str, source: str, options: Options, youth: bool, receive=None
+) -> None:
     """What the reading process does: send every message, then ("done", peak memory)."""
+    if receive is not None:
+        # The reading end, inherited from the fork, must not stay open here: if the run
+        # dies (its worker killed), the next send must fail at once (broken pipe) and
+        # end this process, instead of waiting for ever on a pipe it holds itself.
+        receive.close()
     try:
         for message in _messages(format_name, source, options, youth):
             send.send(message)
@@ -176,7 +183,7 @@ class Reader:
         receive, send = context.Pipe(duplex=False)
         child = context.Process(
             target=_produce,
-            args=(send, self.format_name, self.source, self.options, self.youth),
+            args=(send, self.format_name, self.source, self.options, self.youth, receive),
             name="boite-harvest-reader",
             daemon=True,
         )
