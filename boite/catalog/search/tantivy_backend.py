@@ -32,7 +32,10 @@ from boite.catalog.search.base import (
 from boite.lib.text import fold
 
 SCHEMA_VERSION = "3"
-WRITER_HEAP = 64_000_000  # bytes: with the reading process, an import stays under 300 MB
+# Bytes of the index writer's heap. At 64 MB, a run that added 1 340 000 documents (a 2 GB
+# ONIX file) peaked at 476 MB while tantivy merged its segments at the commit; at 32 MB,
+# 278 MB, and no slower (make bench, BENCH_BIG_FILE=1).
+WRITER_HEAP = 32_000_000
 BATCH = 5000
 _LANGUAGE_WORDS = {
     "fre": "français", "eng": "anglais english", "ger": "allemand deutsch",
