@@ -167,24 +167,14 @@ def write_marc(path: Path, count: int, seed: int = 2) -> None:
 # -- the child process that harvests one file -------------------------------------------
 
 
-def _high_water_kib() -> int:
-    """Peak resident memory of this process (VmHWM: unlike ru_maxrss, it does not
-    inherit the parent's figure across fork and exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    import resource as rusage
-
-    return rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss
-
-
 def _child_import(fmt: str, source: str, slug: str) -> None:
     from boite.catalog.categories import Category
+    from boite.catalog.harvest.reader import high_water_kib
     from boite.catalog.harvest.runner import harvest
     from boite.catalog.models import Provider, Record, Resource
     from boite.networks.models import Authority, Network, NetworkHost
 
-    start_rss = _high_water_kib()
+    start_rss = high_water_kib()
     provider, _ = Provider.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     resource, _ = Resource.objects.get_or_create(
         slug=slug,
@@ -205,7 +195,7 @@ def _child_import(fmt: str, source: str, slug: str) -> None:
     run = harvest(resource)
     seconds = time.perf_counter() - began
     cpu_seconds = time.process_time() - cpu_began
-    peak = _high_water_kib()
+    peak = high_water_kib()
     reader = getattr(run, "reader", None)
     records = Record.objects.filter(resource=resource, withdrawn=False)
     last_update = records.order_by("-updated_at").values_list("updated_at", flat=True).first()

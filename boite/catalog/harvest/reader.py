@@ -116,7 +116,7 @@ def _produce(
     try:
         for message in _messages(format_name, source, options, youth):
             send.send(message)
-        send.send(("done", _high_water_kib(), time.process_time()))
+        send.send(("done", high_water_kib(), time.process_time()))
     except SourceError as error:
         send.send(("source-error", str(error)))
     except Exception as error:
@@ -126,7 +126,9 @@ def _produce(
         send.close()
 
 
-def _high_water_kib() -> int:
+def high_water_kib() -> int:
+    """Peak resident memory of this process, in KiB (VmHWM: unlike ru_maxrss, it does
+    not inherit the parent's figure across fork and exec); 0 where /proc is missing."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:

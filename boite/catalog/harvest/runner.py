@@ -433,14 +433,14 @@ class _Writer:
             index.add(record_id, documents[provider_id], replace=provider_id in known)
 
     def _values_upsert(self, changed: list[Prepared]) -> list[tuple]:
-        """One INSERT … VALUES (…), (…) … ON CONFLICT DO UPDATE for the page."""
+        """SQLite: one INSERT … VALUES (…), (…) … ON CONFLICT DO UPDATE for the page."""
         params: list = []
         stamp = self.stamp
         for provider_id, fingerprint, values, payload, _document in changed:
             params += [self.resource_id, provider_id, *values, payload,
                        fingerprint, False, None, stamp, stamp]  # fmt: skip
         with connection.cursor() as cursor:
-            cursor.execute(_upsert_sql(connection.vendor, len(changed)), params)
+            cursor.execute(_upsert_sql(len(changed)), params)
             return cursor.fetchall()
 
     def _copy_upsert(self, changed: list[Prepared]) -> list[tuple]:
@@ -474,10 +474,6 @@ class _Writer:
             index.delete(pk)
 
 
-def _json_placeholder(vendor: str) -> str:
-    return "CAST(%s AS jsonb)" if vendor == "postgresql" else "%s"
-
-
 _COLUMNS = [*COLUMNS, "source_payload", "fingerprint", "withdrawn", "withdrawn_at", "updated_at"]
 
 
@@ -508,11 +504,11 @@ def _copy_upsert_sql() -> str:
 
 
 @lru_cache(maxsize=8)
-def _upsert_sql(vendor: str, count: int) -> str:
+def _upsert_sql(count: int) -> str:
+    """SQLite takes JSON columns as text: every value is a plain parameter."""
     qn = connection.ops.quote_name
     columns = ["resource_id", "provider_id", *_COLUMNS, "created_at"]
-    json_placeholder = _json_placeholder(vendor)
-    row = "(" + ", ".join(json_placeholder if c in JSON_COLUMNS else "%s" for c in columns) + ")"
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in _COLUMNS)
     return (
         f"INSERT INTO {qn(Record._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
