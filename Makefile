@@ -10,7 +10,7 @@ WEB_WORKERS ?= 2
 WEB_THREADS ?= 4
 export DJANGO_SETTINGS_MODULE := boite.settings
 
-.PHONY: run test bench loadtest faults lint format install migrate demo messages static clean
+.PHONY: run test conformance bench loadtest faults lint format install migrate demo messages static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ format: install
 test: lint messages
 	$(BIN)/python -m playwright --version >/dev/null
 	$(BIN)/pytest
+
+## conformance: real third-party files and messages (FIELD_SAMPLES, default ../shared/data/field-samples)
+conformance: messages
+	$(BIN)/pytest conformance -p no:cacheprovider
 
 ## bench: the performance figures of the issues, printed and saved in var/bench/latest.json
 bench: messages static
