@@ -172,10 +172,11 @@ def test_failed_harvest_shows_the_error(client, login, admin_calvados, make_reso
 
 
 def test_resource_without_source_cannot_be_harvested(client, login, admin_calvados, provider):
+    network = admin_calvados.staff_roles.get().network
     resource = Resource.objects.create(
-        provider=provider, name="Vide", slug="vide", category="livre"
+        provider=provider, name="Vide", slug="vide", category="livre", owner=network
     )
-    resource.networks.add(admin_calvados.staff_roles.get().network)
+    resource.networks.add(network)
     login(client, admin_calvados)
     page = client.post(f"/gestion/catalogue/{resource.slug}/moissonner/", {"mode": "full"})
     assert page.status_code == 200
