@@ -4,6 +4,8 @@ network and launch harvests; library staff may look."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -53,12 +55,22 @@ class ProviderAdmin(ScopedModelAdmin):
         return Provider.objects.all() if self.access(request).is_staff else Provider.objects.none()
 
 
+class _OwnPortalSettings(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        # A posted row id outside the person's own rows (another network's) finds no
+        # instance: refuse the page rather than silently ignore the row.
+        if any(form.instance.pk is None for form in self.initial_forms):
+            raise ValidationError(_("These settings belong to another network's portal."))
+
+
 class PortalSettingsInline(ScopedInline):
     """Each network's own settings of a resource: shown on its portal or not, and where.
     An administrator sees and edits the rows of their own networks only, whoever owns
     the resource; the superuser opens a resource to another network here."""
 
     model = NetworkResource
+    formset = _OwnPortalSettings
     fields = ["network", "shown", "position"]
     verbose_name = _("setting on a portal")
     verbose_name_plural = _("on the portals")
