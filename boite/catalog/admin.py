@@ -38,10 +38,7 @@ class ProviderAdmin(ScopedModelAdmin):
     scope_network = None
     shared_owner = "owner"
     shared_notice = (
-        _(
-            "This provider belongs to the network « %(owner)s »: only its administrators "
-            "change it."
-        ),
+        _("This provider belongs to the network « %(owner)s »: only its administrators change it."),
         _("This provider belongs to the consortium: only its technical administrators change it."),
     )
     view_roles = VIEWERS

@@ -199,7 +199,10 @@ class NetworkResource(models.Model):
         related_name="resource_settings",
     )
     resource = models.ForeignKey(
-        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="portal_settings"
+        Resource,
+        verbose_name=_("resource"),
+        on_delete=models.CASCADE,
+        related_name="portal_settings",
     )
     shown = models.BooleanField(
         _("shown on the portal"),

@@ -122,11 +122,8 @@ class StaffAccess:
         networks — never the other network's staff, whose names and e-mails are its own."""
         if self.is_superuser:
             return queryset
-        return (
-            queryset.filter(is_staff=True)
-            .filter(Q(staff_roles__isnull=True) | Q(staff_roles__network__in=self.admin_network_ids))
-            .distinct()
-        )
+        mine = Q(staff_roles__network__in=self.admin_network_ids)
+        return queryset.filter(is_staff=True).filter(Q(staff_roles__isnull=True) | mine).distinct()
 
     def can_manage_library(self, library: Library) -> bool:
         return (

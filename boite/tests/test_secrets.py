@@ -64,7 +64,11 @@ def stored(calvados):
         owner=calvados,
     )
     account = DistributorAccount.objects.create(
-        name="ODL", kind="odl", base_url="https://odl.example/", password="clair-odl", owner=calvados
+        name="ODL",
+        kind="odl",
+        base_url="https://odl.example/",
+        password="clair-odl",
+        owner=calvados,
     )
     rules = PatronRules.objects.create(network=calvados, sip2_login_password="clair-sip2")
     connector = Connector(network=calvados, name="Lien", kind="signed_link")

@@ -156,7 +156,8 @@ def test_a_forged_row_of_the_other_network_is_refused(
     data.pop("portal_settings-0-shown", None)
     response = client.post(url, data)
     assert response.status_code == 200
-    assert "Ces réglages appartiennent au portail d&#x27;un autre réseau." in response.content.decode()
+    refusal = "Ces réglages appartiennent au portail d&#x27;un autre réseau."
+    assert refusal in response.content.decode()
     assert _row(shared, calvados).shown and _row(shared, caen_network).shown
 
 
@@ -241,9 +242,7 @@ def test_the_portal_lists_resources_in_each_networks_order(
     assert list(Resource.objects.open_to(caen_network)) == [shared, other]
 
 
-def test_the_superuser_changes_everything(
-    client, login, superuser, shared, calvados, caen_network
-):
+def test_the_superuser_changes_everything(client, login, superuser, shared, calvados, caen_network):
     login(client, superuser)
     url = _change(Resource, shared)
     page = client.get(url)
