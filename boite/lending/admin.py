@@ -78,6 +78,7 @@ class LicenceAdmin(_NetworkScoped):
 
     scope_network = "networks"
     shared_owner = "account__owner"
+    owner_sees_owned = False
     shared_notice = (
         _(
             "This licence was bought through an account of the network « %(owner)s »: "

@@ -58,6 +58,9 @@ class ScopedModelAdmin(admin.ModelAdmin):
     # Shared models whose inlines hold each network's own settings: non-owners may save
     # the page for them, every field of the shared row being read-only.
     keeps_own_settings: bool = False
+    # Whether the owner's administrators see its rows even where their network is not
+    # served (a licence stays visible to the networks that share it only).
+    owner_sees_owned: bool = True
     # What a non-owner reads on the page: (owned by a network, owned by the consortium).
     shared_notice = (
         _("This belongs to the network « %(owner)s »: only its administrators change it."),
@@ -80,7 +83,12 @@ class ScopedModelAdmin(admin.ModelAdmin):
         access = self.access(request)
         base = super().get_queryset(request)
         scoped = access.scope(base, library=self.scope_library, network=self.scope_network)
-        if self.shared_owner and not access.is_superuser and access.admin_network_ids:
+        if (
+            self.shared_owner
+            and self.owner_sees_owned
+            and not access.is_superuser
+            and access.admin_network_ids
+        ):
             # The owner sees what it owns, even where it does not use it.
             owned = access.scope_owned(base, self.shared_owner)
             return base.filter(Q(pk__in=scoped.values("pk")) | Q(pk__in=owned.values("pk")))
