@@ -56,6 +56,20 @@ def assign_owners_and_copy_settings(apps, schema_editor):
             provider.save(update_fields=["owner"])
 
 
+def copy_settings_back(apps, schema_editor):
+    """Backwards: the plain many-to-many gets the networks each resource serves."""
+    Resource = apps.get_model("catalog", "Resource")
+    NetworkResource = apps.get_model("catalog", "NetworkResource")
+    Served = Resource.networks.through
+    Served.objects.bulk_create(
+        [
+            Served(resource_id=r, network_id=n)
+            for r, n in NetworkResource.objects.values_list("resource_id", "network_id")
+        ],
+        batch_size=500,
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0005_harvest_heartbeat"),
@@ -123,5 +137,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(assign_owners_and_copy_settings, migrations.RunPython.noop),
+        migrations.RunPython(assign_owners_and_copy_settings, copy_settings_back),
     ]
