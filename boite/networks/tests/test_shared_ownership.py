@@ -398,3 +398,22 @@ def test_the_role_form_offers_only_accounts_of_the_network(
     assert response.status_code == 200 and response.context["adminform"].form.errors["user"]
     assert not librarian_bayeux.staff_roles.filter(network=caen_network).exists()
     assert newcomer.staff_roles.count() == 0
+
+
+def test_the_superuser_changes_providers_and_accounts_and_hands_them_over(
+    client, login, superuser, provider, account, caen_network
+):
+    login(client, superuser)
+    url = _change(Provider, provider)
+    data = admin_form_data(client.get(url))
+    data.update({"website": "https://cafeyn.example/", "owner": str(caen_network.pk)})
+    assert client.post(url, data).status_code == 302
+    provider.refresh_from_db()
+    assert provider.website == "https://cafeyn.example/" and provider.owner == caen_network
+    url = _change(DistributorAccount, account)
+    data = admin_form_data(client.get(url))
+    data.update({"base_url": "https://pnb.example/v4/", "owner": ""})
+    assert client.post(url, data).status_code == 302
+    account.refresh_from_db()
+    assert account.base_url == "https://pnb.example/v4/" and account.owner is None
+    assert account.password == "mot-de-passe-pnb"
