@@ -4,13 +4,23 @@ network and launch harvests; library staff may look."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from boite.catalog.models import HarvestRun, Provider, Record, RejectedRecord, Resource
-from boite.networks.models import Network, StaffRole
+from boite.catalog.models import (
+    HarvestRun,
+    NetworkResource,
+    Provider,
+    Record,
+    RejectedRecord,
+    Resource,
+)
+from boite.networks.access import staff_access
+from boite.networks.models import StaffRole
 from boite.networks.scoped_admin import ScopedInline, ScopedModelAdmin
 
 Kind = StaffRole.Kind
@@ -19,33 +29,110 @@ VIEWERS = frozenset({Kind.NETWORK_ADMIN, Kind.LIBRARY_STAFF})
 
 @admin.register(Provider)
 class ProviderAdmin(ScopedModelAdmin):
-    """Providers are shared by every network: administrators may add them, any staff
-    may look; only the consortium's technical administrators delete them."""
+    """Providers are shared by every network: administrators may add them (for their
+    network, which owns them), any staff may look, only the owner network's
+    administrators change them; only the consortium's technical administrators delete
+    them."""
 
     scope_library = None
     scope_network = None
+    shared_owner = "owner"
+    shared_notice = (
+        _("This provider belongs to the network « %(owner)s »: only its administrators change it."),
+        _("This provider belongs to the consortium: only its technical administrators change it."),
+    )
     view_roles = VIEWERS
     delete_roles = frozenset()
-    list_display = ["name", "website"]
+    list_display = ["name", "website", "owner"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "website", "description", "owner"]
 
     def get_queryset(self, request: HttpRequest):
         return Provider.objects.all() if self.access(request).is_staff else Provider.objects.none()
 
 
+class _OwnPortalSettings(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        # A posted row id outside the person's own rows (another network's) finds no
+        # instance: refuse the page rather than silently ignore the row.
+        if any(form.instance.pk is None for form in self.initial_forms):
+            raise ValidationError(_("These settings belong to another network's portal."))
+
+
+class PortalSettingsInline(ScopedInline):
+    """Each network's own settings of a resource: shown on its portal or not, and where.
+    An administrator sees and edits the rows of their own networks only, whoever owns
+    the resource; the superuser opens a resource to another network here."""
+
+    model = NetworkResource
+    formset = _OwnPortalSettings
+    fields = ["network", "shown", "position"]
+    verbose_name = _("setting on a portal")
+    verbose_name_plural = _("on the portals")
+
+    def get_queryset(self, request: HttpRequest):
+        access = staff_access(request.user)
+        queryset = super().get_queryset(request).select_related("network")
+        if access.is_superuser:
+            return queryset
+        return queryset.filter(network__in=access.admin_network_ids)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return () if request.user.is_superuser else ("network",)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Which networks a resource serves is the consortium's decision; an administrator's
+        # new resource is opened to their network when it is saved.
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+
 @admin.register(Resource)
 class ResourceAdmin(ScopedModelAdmin):
+    """A resource is shared by the networks it serves and changed by its owner network;
+    the administrators of the other networks keep, on the same page, their own portal
+    settings (inline), quotas and connectors (their own pages)."""
+
     scope_library = None
     scope_network = "networks"
+    shared_owner = "owner"
+    keeps_own_settings = True
+    shared_notice = (
+        _(
+            "This resource belongs to the network « %(owner)s »: you may set its "
+            "visibility and its order on your portal."
+        ),
+        _(
+            "This resource belongs to the consortium: you may set its visibility and its "
+            "order on your portal."
+        ),
+    )
     view_roles = VIEWERS
-    list_display = ["name", "provider", "category", "in_service", "last_harvested_at"]
+    inlines = [PortalSettingsInline]
+    list_display = ["name", "provider", "category", "in_service", "owner", "last_harvested_at"]
     list_filter = ["category", "in_service", "provider"]
     search_fields = ["name", "provider__name"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["last_harvested_at", "harvest_button"]
+    readonly_fields = ["served_networks", "last_harvested_at", "harvest_button"]
     fieldsets = [
-        (None, {"fields": ["provider", "name", "slug", "category", "in_service", "networks"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "provider",
+                    "name",
+                    "slug",
+                    "category",
+                    "in_service",
+                    "owner",
+                    "served_networks",
+                ]
+            },
+        ),
         (
             _("For patrons"),
             {
@@ -90,11 +177,6 @@ class ResourceAdmin(ScopedModelAdmin):
             .exists()
         )
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self.has_change_permission(request, obj) and super().has_delete_permission(
-            request, obj
-        )
-
     def get_form(self, request, obj=None, **kwargs):
         from django import forms
 
@@ -105,30 +187,33 @@ class ResourceAdmin(ScopedModelAdmin):
         }
         return super().get_form(request, obj, **kwargs)
 
-    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
-        access = self.access(request)
-        if db_field.related_model is Network and not access.is_superuser:
-            kwargs["queryset"] = Network.objects.filter(pk__in=access.admin_network_ids)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
     def save_related(self, request, form, formsets, change) -> None:
-        # An administrator sees only their own networks in the form: the other networks
-        # the resource is open to must survive the save.
-        kept = []
-        if change and not self.access(request).is_superuser:
-            kept = list(
-                form.instance.networks.exclude(pk__in=self.access(request).admin_network_ids)
-            )
         super().save_related(request, form, formsets, change)
-        if kept:
-            form.instance.networks.add(*kept)
+        if not change and form.instance.owner_id:
+            # A new resource is opened to the network that owns it.
+            NetworkResource.objects.get_or_create(
+                resource=form.instance, network_id=form.instance.owner_id
+            )
+
+    @admin.display(description=_("networks served"))
+    def served_networks(self, obj: Resource) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        return ", ".join(str(n) for n in obj.networks.all()) or "—"
 
     @admin.display(description=_("Harvest now"))
     def harvest_button(self, obj: Resource) -> str:
-        if obj is None or not obj.pk:
+        if obj is None or not obj.pk or not getattr(obj, "_may_harvest", True):
             return "—"
         url = reverse("catalog:harvest_start", args=[obj.slug])
         return format_html('<a class="button" href="{}">{}</a>', url, _("Harvest this resource"))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # Harvesting rewrites the records every network shows: the owner's call.
+            obj._may_harvest = self.may_change_shared(request, obj)
+        return obj
 
 
 class RejectedRecordInline(ScopedInline):
@@ -185,12 +270,12 @@ class RecordAdmin(ScopedModelAdmin):
         visible = Resource.objects.for_staff(self.access(request)).values("pk")
         return Record.objects.filter(resource__in=visible)
 
+    # Records belong to their resource: only its owner network changes them (every
+    # network serving the resource shows them).
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_change_permission(request, obj) and (
             obj is None
-            or Resource.objects.for_staff(self.access(request), manage=True)
-            .filter(pk=obj.resource_id)
-            .exists()
+            or Resource.objects.owned_by(self.access(request)).filter(pk=obj.resource_id).exists()
         )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -200,5 +285,5 @@ class RecordAdmin(ScopedModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.related_model is Resource:
-            kwargs["queryset"] = Resource.objects.for_staff(self.access(request), manage=True)
+            kwargs["queryset"] = Resource.objects.owned_by(self.access(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

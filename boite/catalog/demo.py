@@ -12,6 +12,7 @@ from pathlib import Path
 from boite.catalog.categories import Category
 from boite.catalog.harvest.runner import harvest
 from boite.catalog.models import Audience, HarvestRun, Provider, Resource
+from boite.networks.demo import shared_owner
 from boite.networks.models import Network
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -77,9 +78,10 @@ RESOURCES = [
 
 def load(stdout) -> None:
     providers = {}
+    owner = shared_owner()
     for slug, name, website in PROVIDERS:
         providers[slug], _ = Provider.objects.update_or_create(
-            slug=slug, defaults={"name": name, "website": website}
+            slug=slug, defaults={"name": name, "website": website, "owner": owner}
         )
     networks = list(Network.objects.all())
     for slug, provider, name, category, audience, text, fmt, fixture, options in RESOURCES:
@@ -87,6 +89,7 @@ def load(stdout) -> None:
             slug=slug,
             defaults={
                 "provider": providers[provider],
+                "owner": owner,
                 "name": name,
                 "category": category,
                 "audience": audience,

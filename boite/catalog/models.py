@@ -12,10 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from boite.catalog.categories import Category
 from boite.lib.crypto import EncryptedTextField
+from boite.networks.models import NetworkOwned
 
 
-class Provider(models.Model):
-    """A company or institution whose service the network subscribes to."""
+class Provider(NetworkOwned):
+    """A company or institution whose service the networks subscribe to: shared by every
+    network, changed by its owner network's administrators only."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("short name"), unique=True)
@@ -40,25 +42,40 @@ class Audience(models.TextChoices):
 
 class ResourceQuerySet(models.QuerySet):
     def open_to(self, network) -> ResourceQuerySet:
-        """Resources in service that the network's patrons may use."""
+        """Resources in service that the network's patrons may use, in the order the
+        network chose for its portal (then by name)."""
         if network is None:
             return self.none()
-        return self.filter(in_service=True, networks=network)
+        return self.filter(
+            in_service=True, portal_settings__network=network, portal_settings__shown=True
+        ).order_by("portal_settings__position", "name")
 
     def for_staff(self, access, manage: bool = False) -> ResourceQuerySet:
         """Resources a staff member may see (any role in one of their networks), or
-        manage (network administrators of one of the networks the resource is open to)."""
+        manage (network administrators of one of the networks the resource is open to:
+        their own portal settings, quotas and connectors of it). The administrators of
+        the owner network also see what it owns where it serves no portal of theirs.
+        Changing the resource itself is `owned_by`'s."""
         if access.is_superuser:
             return self
         kinds = ["network_admin"] if manage else ["network_admin", "library_staff"]
-        through = Resource.networks.through.objects.filter(
-            network_id__in=access.network_ids(*kinds)
+        through = NetworkResource.objects.filter(network_id__in=access.network_ids(*kinds))
+        return self.filter(
+            models.Q(pk__in=through.values("resource_id"))
+            | models.Q(owner__in=access.admin_network_ids)
         )
-        return self.filter(pk__in=through.values("resource_id"))
+
+    def owned_by(self, access) -> ResourceQuerySet:
+        """Resources whose shared settings (name, logo, harvest…) the staff member may
+        change: those their network owns (all for a superuser)."""
+        return access.scope_owned(self)
 
 
-class Resource(models.Model):
-    """One offer of a provider as the portal shows it, and how its catalogue is harvested."""
+class Resource(NetworkOwned):
+    """One offer of a provider as the portals show it, and how its catalogue is harvested.
+
+    Shared by the networks it serves, changed by its owner network; each network keeps
+    its own `NetworkResource` (shown on its portal or not, and where)."""
 
     class Auth(models.TextChoices):
         NONE = "none", _("none")
@@ -96,6 +113,7 @@ class Resource(models.Model):
         verbose_name=_("networks"),
         related_name="resources",
         blank=True,
+        through="NetworkResource",
         help_text=_("The portals whose patrons may use this resource."),
     )
     in_service = models.BooleanField(_("in service"), default=True)
@@ -168,6 +186,47 @@ class Resource(models.Model):
 
     def is_open_to(self, network) -> bool:
         return Resource.objects.open_to(network).filter(pk=self.pk).exists()
+
+
+class NetworkResource(models.Model):
+    """A resource as one network offers it: what that network decides alone, whoever
+    owns the resource — whether its portal shows it, and where in the lists."""
+
+    network = models.ForeignKey(
+        "networks.Network",
+        verbose_name=_("network"),
+        on_delete=models.CASCADE,
+        related_name="resource_settings",
+    )
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("resource"),
+        on_delete=models.CASCADE,
+        related_name="portal_settings",
+    )
+    shown = models.BooleanField(
+        _("shown on the portal"),
+        default=True,
+        help_text=_("Untick to hide the resource from this network's portal and search."),
+    )
+    position = models.PositiveSmallIntegerField(
+        _("order on the portal"),
+        default=0,
+        help_text=_("Smaller numbers come first; equal numbers are sorted by name."),
+    )
+
+    class Meta:
+        verbose_name = _("resource on a portal")
+        verbose_name_plural = _("resources on the portals")
+        ordering = ["network", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "resource"], name="one_setting_per_network_and_resource"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} — {self.network}"
 
 
 class RecordType(models.TextChoices):

@@ -138,7 +138,8 @@ def suggest(request: HttpRequest) -> JsonResponse:
 
 
 def _get_resource_for_manager(request: HttpRequest, slug: str) -> Resource:
-    managed = Resource.objects.for_staff(staff_access(request.user), manage=True)
+    # A harvest rewrites the records every network shows: the owner network's call.
+    managed = Resource.objects.owned_by(staff_access(request.user))
     return get_object_or_404(managed, slug=slug)
 
 
@@ -154,7 +155,7 @@ def _get_run_for_staff(request: HttpRequest, pk: int) -> HarvestRun:
 def harvests(request: HttpRequest) -> HttpResponse:
     access = staff_access(request.user)
     resources = Resource.objects.for_staff(access).select_related("provider")
-    managed = set(Resource.objects.for_staff(access, manage=True).values_list("pk", flat=True))
+    managed = set(Resource.objects.owned_by(access).values_list("pk", flat=True))
     runs = HarvestRun.objects.filter(resource__in=resources.values("pk")).select_related(
         "resource"
     )[:30]

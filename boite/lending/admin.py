@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from boite.lending.models import DistributorAccount, LendingRules, Licence, SyncRun
 from boite.networks.models import Network
@@ -44,21 +45,50 @@ class DistributorAccountForm(forms.ModelForm):
             "password",
             "timeout_seconds",
             "networks",
+            "owner",
             "is_active",
         ]
 
 
 @admin.register(DistributorAccount)
 class DistributorAccountAdmin(_NetworkScoped):
+    """An account is shared by the networks it serves; its owner network's administrators
+    change it (address, login, password, networks), the others see it read-only."""
+
     scope_network = "networks"
+    shared_owner = "owner"
+    shared_notice = (
+        _(
+            "This distributor account belongs to the network « %(owner)s »: only its "
+            "administrators change it."
+        ),
+        _(
+            "This distributor account belongs to the consortium: only its technical "
+            "administrators change it."
+        ),
+    )
     form = DistributorAccountForm
-    list_display = ["name", "kind", "base_url", "is_active"]
+    list_display = ["name", "kind", "base_url", "owner", "is_active"]
     list_filter = ["kind", "is_active"]
 
 
 @admin.register(Licence)
 class LicenceAdmin(_NetworkScoped):
+    """A licence is bought through an account: the account's owner network changes it."""
+
     scope_network = "networks"
+    shared_owner = "account__owner"
+    owner_sees_owned = False
+    shared_notice = (
+        _(
+            "This licence was bought through an account of the network « %(owner)s »: "
+            "only its administrators change it."
+        ),
+        _(
+            "This licence was bought through an account of the consortium: only its "
+            "technical administrators change it."
+        ),
+    )
     add_roles = frozenset()  # licences come from the distributors' offers
     list_display = [
         "title",

@@ -18,6 +18,7 @@ from django.utils import timezone
 from boite.catalog.models import Record
 from boite.lending.models import DistributorAccount, Licence
 from boite.lending.sync import import_offers
+from boite.networks.demo import shared_owner
 from boite.networks.models import Network
 
 OFFERS = Path(__file__).parent / "data" / "demo_pnb_offers_full.xml"
@@ -33,6 +34,7 @@ def load(stdout) -> None:
             "base_url": "https://pnb-demo.invalid/v3/digitalLoan",
             "login": "3025594195400",
             "is_active": False,
+            "owner": shared_owner(),
         },
     )
     networks = list(Network.objects.all())

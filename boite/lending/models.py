@@ -22,7 +22,7 @@ from boite.lending.distributors.base import (
     LoanRef,
 )
 from boite.lib.crypto import EncryptedTextField
-from boite.networks.models import Network
+from boite.networks.models import Network, NetworkOwned
 
 EXPIRING_SOON_DAYS = 92  # « expiring within 3 months »
 
@@ -31,11 +31,12 @@ def _new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class DistributorAccount(models.Model):
+class DistributorAccount(NetworkOwned):
     """The portal's contract with one distributor: where to call it and with what login.
 
     Dilicom identifies the library network by its GLN (« GLN contractant »); ODL servers by
-    a login and password. The networks listed share what is bought through this account."""
+    a login and password. The networks listed share what is bought through this account;
+    only its owner network's administrators change it."""
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("protocol"), max_length=20, choices=distributors.choices())

@@ -7,7 +7,11 @@ its queries with `StaffAccess.scope()`; nothing checks roles inline. The rules:
 - a network administrator sees everything of their network(s);
 - library staff see the objects of their own library only;
 - the finance role and editors see their network's objects of their own domain
-  (the apps that hold finance and editorial pages decide which with `has_role`).
+  (the apps that hold finance and editorial pages decide which with `has_role`);
+- a shared thing (a provider, a resource, a distributor account used by several
+  networks) has one owner network, or none for the consortium's: only the owner's
+  administrators and the superusers change or delete it (`may_change_shared`); the
+  other networks see it read-only and keep their own settings of it.
 """
 
 from __future__ import annotations
@@ -92,6 +96,34 @@ class StaffAccess:
         if library and self.library_ids:
             allowed |= Q(**{f"{library}__in": self.library_ids})
         return queryset.filter(allowed)
+
+    # -- shared things ------------------------------------------------------------
+    def may_change_shared(self, obj, owner: str = "owner") -> bool:
+        """May the person change or delete this shared row (a provider, a resource, a
+        distributor account…)? Superusers may; network administrators only when their
+        network owns it. A row without an owner network is the consortium's."""
+        if self.is_superuser:
+            return True
+        *path, last = owner.split("__")  # "account__owner": a licence's is its account's
+        for name in path:
+            obj = getattr(obj, name, None)
+        owner_id = getattr(obj, f"{last}_id", None)
+        return owner_id is not None and owner_id in self.admin_network_ids
+
+    def scope_owned(self, queryset: QuerySet, owner: str = "owner") -> QuerySet:
+        """The shared rows the person may change: the query of `may_change_shared`."""
+        if self.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{owner}__in": self.admin_network_ids})
+
+    def assignable_users(self, queryset: QuerySet) -> QuerySet:
+        """Accounts a network administrator may pick for a role: staff accounts with no
+        role yet (the superuser creates accounts) or with a role in one of their
+        networks — never the other network's staff, whose names and e-mails are its own."""
+        if self.is_superuser:
+            return queryset
+        mine = Q(staff_roles__network__in=self.admin_network_ids)
+        return queryset.filter(is_staff=True).filter(Q(staff_roles__isnull=True) | mine).distinct()
 
     def can_manage_library(self, library: Library) -> bool:
         return (

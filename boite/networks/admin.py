@@ -98,6 +98,11 @@ class StaffRoleAdmin(ScopedModelAdmin):
     search_fields = ["user__username", "user__email", "library__name"]
     autocomplete_fields = ["user", "library"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is User:
+            kwargs["queryset"] = self.access(request).assignable_users(User.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
@@ -128,6 +133,5 @@ class UserAdmin(DjangoUserAdmin):
         return request.user.is_superuser
 
     def get_search_results(self, request, queryset, search_term):
-        if not request.user.is_superuser:
-            queryset = queryset.filter(is_staff=True)
+        queryset = staff_access(request.user).assignable_users(queryset)
         return super().get_search_results(request, queryset, search_term)

@@ -184,6 +184,13 @@ def _staff(username: str, first: str, last: str, roles: list[tuple[str, Network,
     return user
 
 
+def shared_owner() -> Network | None:
+    """The owner of what the demo shares between the two networks (providers, resources,
+    the PNB account): the departmental network, which runs « La Boîte numérique » for
+    both; Caen la Mer sets its own portal's visibility and order of them."""
+    return Network.objects.filter(slug="boite-numerique").first()
+
+
 def load(stdout) -> None:
     report = import_communes(COMMUNES_CSV)
     stdout.write(f"communes: {report.created} created, {report.updated} updated")

@@ -232,6 +232,34 @@ class NetworkHost(models.Model):
         cache.delete(_host_cache_key(self.host))
 
 
+class NetworkOwned(models.Model):
+    """A thing several networks may use but only one changes: a provider, a resource, a
+    distributor account. The administrators of its owner network (and the superusers)
+    change and delete it; the other networks see it read-only. Without an owner it is
+    the consortium's: only the superusers change it — also what a row created outside
+    the back office gets until someone chooses."""
+
+    owner = models.ForeignKey(
+        Network,
+        verbose_name=_("owner network"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "Only the administrators of this network and the consortium's technical "
+            "administrators change it. Empty: the consortium's."
+        ),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def owner_name(self) -> str:
+        return str(self.owner) if self.owner_id else str(_("the consortium"))
+
+
 class LibraryQuerySet(models.QuerySet):
     def members(self) -> LibraryQuerySet:
         return self.filter(membership=Library.Membership.MEMBER)

@@ -8,6 +8,8 @@ writing roles, as told by the same access helper.
 
 from django.contrib import admin
 
+from boite.catalog.models import Record, Resource
+from boite.networks.access import staff_access
 from boite.networks.models import Library, Network
 from boite.networks.scoped_admin import Kind, ScopedInline, ScopedModelAdmin
 from boite.pro.models import (
@@ -27,6 +29,31 @@ from boite.pro.models import (
 WRITERS = frozenset({Kind.NETWORK_ADMIN, Kind.EDITOR})
 
 
+def writer_choices(request, model):
+    """The rows of `model` a writer of the professional space may point to: those of the
+    networks where they write (posts, libraries), the resources those networks serve and
+    their records; everything for a superuser. A forged id outside them is refused by the
+    form field (« choisissez une option valide »), not only hidden."""
+    queryset = model._default_manager.all()
+    if request.user.is_superuser:
+        return queryset
+    networks = staff_access(request.user).network_ids(*WRITERS)
+    if model is Network:
+        return queryset.filter(pk__in=networks)
+    if model is Resource:
+        return queryset.filter(
+            pk__in=Resource.networks.through.objects.filter(network__in=networks).values(
+                "resource_id"
+            )
+        )
+    if model is Record:
+        served = Resource.networks.through.objects.filter(network__in=networks)
+        return queryset.filter(resource__in=served.values("resource_id"))
+    if model in (Library, Post):
+        return queryset.filter(network__in=networks)
+    return None
+
+
 class ProAdmin(ScopedModelAdmin):
     scope_library = None
     network_lookup = "network"
@@ -41,13 +68,24 @@ class ProAdmin(ScopedModelAdmin):
         return queryset.filter(**{f"{self.network_lookup}__in": networks})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        access = self.access(request)
-        if db_field.related_model is Network and not access.is_superuser:
-            field.queryset = Network.objects.filter(pk__in=access.network_ids(*WRITERS))
-        elif db_field.related_model is Library and not access.is_superuser:
-            field.queryset = Library.objects.filter(network__in=access.network_ids(*WRITERS))
-        return field
+        choices = writer_choices(request, db_field.related_model)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class _WrittenBy(ProAdmin):
+    """Posts and comments are signed by whoever writes them: the author is not a field
+    of the form, it is the logged-in person when the row is created and stays the
+    original author when someone else edits it."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "author"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
 
 
 class AttachmentInline(ScopedInline):
@@ -61,20 +99,19 @@ class AttachmentInline(ScopedInline):
 
 
 @admin.register(Post)
-class PostAdmin(ProAdmin):
+class PostAdmin(_WrittenBy):
     list_display = ["title", "category", "network", "shared", "published_at"]
     list_filter = ["category", "shared", "network"]
     search_fields = ["title", "body"]
     inlines = [AttachmentInline]
-    raw_id_fields = ["author"]
 
 
 @admin.register(Comment)
-class CommentAdmin(ProAdmin):
+class CommentAdmin(_WrittenBy):
     network_lookup = "post__network"
     list_display = ["post", "author", "created_at"]
     search_fields = ["body"]
-    raw_id_fields = ["post", "author"]
+    raw_id_fields = ["post"]  # the posts of the person's networks only (writer_choices)
 
 
 class RegistrationInline(ScopedInline):
@@ -127,7 +164,13 @@ class NewsItemAdmin(ProAdmin):
 class SelectionItemInline(ScopedInline):
     model = SelectionItem
     extra = 1
-    raw_id_fields = ["record"]
+    raw_id_fields = ["record"]  # records of the resources the network serves only
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        choices = writer_choices(request, db_field.related_model)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Selection)

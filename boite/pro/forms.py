@@ -116,6 +116,12 @@ class DocumentForm(forms.ModelForm):
         model = Document
         fields = ["kind", "title", "resource", "offer", "description", "audience", "shared"]
 
+    def __init__(self, *args, network=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A guide presents a resource of the writer's own portal; another id is refused.
+        served = self.fields["resource"].queryset.filter(networks=network)
+        self.fields["resource"].queryset = served if network is not None else served.none()
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         check_file(upload)

@@ -421,7 +421,7 @@ def _add_version(document: Document, upload, note: str, user) -> DocumentVersion
 @require_http_methods(["GET", "POST"])
 @pro_required(write=True)
 def document_new(request: HttpRequest) -> HttpResponse:
-    form = DocumentForm(request.POST or None, request.FILES or None)
+    form = DocumentForm(request.POST or None, request.FILES or None, network=request.network)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             document = form.save(commit=False)

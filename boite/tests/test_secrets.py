@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
@@ -30,6 +29,7 @@ from boite.lib import crypto
 from boite.lib.env import env_fernet_keys
 from boite.networks.models import Network, User
 from boite.patrons.models import Patron, PatronRules
+from boite.tests.admin_forms import admin_form_data
 from boite.tests.pages import all_pages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,12 +54,21 @@ def _raw(model, pk) -> str:
 @pytest.fixture
 def stored(calvados):
     """One row of each model with a secret, each secret a distinct clear text."""
-    provider = Provider.objects.create(name="Fournisseur", slug="fournisseur")
+    provider = Provider.objects.create(name="Fournisseur", slug="fournisseur", owner=calvados)
     resource = Resource.objects.create(
-        provider=provider, name="R", slug="r", category="presse", harvest_secret="clair-moisson"
+        provider=provider,
+        name="R",
+        slug="r",
+        category="presse",
+        harvest_secret="clair-moisson",
+        owner=calvados,
     )
     account = DistributorAccount.objects.create(
-        name="ODL", kind="odl", base_url="https://odl.example/", password="clair-odl"
+        name="ODL",
+        kind="odl",
+        base_url="https://odl.example/",
+        password="clair-odl",
+        owner=calvados,
     )
     rules = PatronRules.objects.create(network=calvados, sip2_login_password="clair-sip2")
     connector = Connector(network=calvados, name="Lien", kind="signed_link")
@@ -185,24 +194,6 @@ def test_migrations_encrypt_existing_values_and_decrypt_them_back(tmp_path):
 # -- never shown back ---------------------------------------------------------------------
 
 
-def _form_data(response) -> dict:
-    """What the admin form sends back untouched (secrets left empty)."""
-    form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if isinstance(field, (crypto.SecretField, forms.FileField)) or value is None:
-            continue
-        if isinstance(field, forms.BooleanField):
-            if value:
-                data[name] = "on"
-        elif isinstance(value, (list, tuple)):
-            data[name] = [str(v) for v in value]
-        else:
-            data[name] = str(value)
-    return data
-
-
 def test_admin_form_keeps_replaces_and_clears_a_secret(
     client, login, admin_calvados, stored, calvados
 ):
@@ -215,7 +206,7 @@ def test_admin_form_keeps_replaces_and_clears_a_secret(
     assert "clair-moisson" not in html
     assert 'name="harvest_secret"' in html and 'value=""' in html
     assert 'name="harvest_secret_clear"' in html  # set: it may be cleared
-    data = _form_data(page)
+    data = admin_form_data(page)
 
     # Left empty: unchanged (the description changes, to see the save happened).
     assert client.post(url, {**data, "description": "Revue"}).status_code == 302
@@ -250,7 +241,7 @@ def test_sip2_password_is_write_only_for_the_network_admin(client, login, admin_
     page = client.get(url)
     assert page.status_code == 200
     assert "clair-sip2" not in page.content.decode()
-    data = _form_data(page)
+    data = admin_form_data(page)
     assert client.post(url, {**data, "trial_days": "14"}).status_code == 302
     rules.refresh_from_db()
     assert rules.sip2_login_password == "clair-sip2" and rules.trial_days == 14

@@ -33,8 +33,8 @@ def catalogue(calvados, caen_network):
 
 
 @pytest.fixture
-def provider(db) -> Provider:
-    return Provider.objects.create(name="Fournisseur test", slug="fournisseur-test")
+def provider(db, calvados) -> Provider:
+    return Provider.objects.create(name="Fournisseur test", slug="fournisseur-test", owner=calvados)
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def make_resource(provider, calvados):
             harvest_format=fmt,
             harvest_source=str(source),
             harvest_options=options or {},
+            owner=extra.pop("owner", calvados),
             **extra,
         )
         resource.networks.set(networks if networks is not None else [calvados])

@@ -81,25 +81,34 @@ def test_outsider_and_anonymous_cannot_enter(client, login, outsider, calvados_o
     assert client.get("/admin/catalog/record/").status_code == 302
 
 
-def test_admin_saving_a_shared_resource_keeps_the_other_network(
-    client, login, admin_caen, shared, calvados
+def test_owner_saving_a_shared_resource_keeps_the_other_network(
+    client, login, admin_calvados, shared, caen_network
 ):
-    login(client, admin_caen)
-    url = f"/admin/catalog/resource/{shared.pk}/change/"
-    assert client.get(url).status_code == 200
-    from django.forms.models import model_to_dict
+    # The demo's shared resources belong to the departmental network.
+    from boite.tests.admin_forms import admin_form_data
 
-    data = {k: v for k, v in model_to_dict(shared).items() if v is not None}
-    data.update(
-        networks=[admin_caen.staff_roles.get().network_id],
-        harvest_options="{}",
-        description="Nouveau texte",
-        logo="",
-    )
-    response = client.post(url, data)
+    login(client, admin_calvados)
+    url = f"/admin/catalog/resource/{shared.pk}/change/"
+    data = admin_form_data(client.get(url))
+    response = client.post(url, {**data, "description": "Nouveau texte"})
     assert response.status_code == 302, response.content.decode()[:3000]
     shared.refresh_from_db()
     assert shared.description == "Nouveau texte"
+    assert caen_network in shared.networks.all()
+
+
+def test_the_other_network_saving_a_shared_resource_changes_nothing_shared(
+    client, login, admin_caen, shared, calvados
+):
+    from boite.tests.admin_forms import admin_form_data
+
+    login(client, admin_caen)
+    url = f"/admin/catalog/resource/{shared.pk}/change/"
+    data = admin_form_data(client.get(url))
+    response = client.post(url, {**data, "description": "Nouveau texte"})
+    assert response.status_code == 302
+    shared.refresh_from_db()
+    assert shared.description != "Nouveau texte"
     assert calvados in shared.networks.all()
 
 
@@ -172,10 +181,11 @@ def test_failed_harvest_shows_the_error(client, login, admin_calvados, make_reso
 
 
 def test_resource_without_source_cannot_be_harvested(client, login, admin_calvados, provider):
+    network = admin_calvados.staff_roles.get().network
     resource = Resource.objects.create(
-        provider=provider, name="Vide", slug="vide", category="livre"
+        provider=provider, name="Vide", slug="vide", category="livre", owner=network
     )
-    resource.networks.add(admin_calvados.staff_roles.get().network)
+    resource.networks.add(network)
     login(client, admin_calvados)
     page = client.post(f"/gestion/catalogue/{resource.slug}/moissonner/", {"mode": "full"})
     assert page.status_code == 200

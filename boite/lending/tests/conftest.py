@@ -86,6 +86,7 @@ def dilicom_account(db, calvados, caen_network, fake_dilicom):
         login=GLN,
         password=PASSWORD,
         timeout_seconds=2,
+        owner=calvados,
     )
     account.networks.set([calvados, caen_network])
     return account
@@ -102,6 +103,7 @@ def odl_account(db, calvados, fake_odl):
         login=GLN,
         password=PASSWORD,
         timeout_seconds=2,
+        owner=calvados,
     )
     account.networks.set([calvados])
     return account
@@ -113,9 +115,13 @@ def pnb_resource(db, calvados, caen_network):
     from boite.catalog.categories import Category
     from boite.catalog.models import Provider, Resource
 
-    provider = Provider.objects.create(name="Dilicom PNB", slug="dilicom-pnb")
+    provider = Provider.objects.create(name="Dilicom PNB", slug="dilicom-pnb", owner=calvados)
     resource = Resource.objects.create(
-        provider=provider, name="Livres numériques (PNB)", slug="pnb-livres", category=Category.BOOK
+        provider=provider,
+        name="Livres numériques (PNB)",
+        slug="pnb-livres",
+        category=Category.BOOK,
+        owner=calvados,
     )
     resource.networks.set([calvados, caen_network])
     return resource

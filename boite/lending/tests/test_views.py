@@ -20,7 +20,11 @@ RUNS = "/gestion/prets/synchronisations/"
 @pytest.fixture
 def account(db, calvados, caen_network):
     account = DistributorAccount.objects.create(
-        name="Dilicom PNB", kind="dilicom", base_url="http://127.0.0.1:9/", login="3025594195400"
+        name="Dilicom PNB",
+        kind="dilicom",
+        base_url="http://127.0.0.1:9/",
+        login="3025594195400",
+        owner=calvados,
     )
     account.networks.set([calvados, caen_network])
     return account
@@ -214,6 +218,7 @@ def test_admin_account_password_is_kept_when_left_empty(client, login, admin_cal
         "password": "",
         "timeout_seconds": 10,
         "networks": [n.pk for n in account.networks.all() if n.slug == "boite-numerique"],
+        "owner": account.owner_id,
         "is_active": "on",
     }
     assert client.post(url, form).status_code == 302
