@@ -67,7 +67,7 @@ TEXT_FIELDS = {
 }
 
 
-def _form_values(page: bytes) -> dict[str, str | list[str]]:
+def _form_values(page: bytes, mark: str = MARK) -> dict[str, str | list[str]]:
     """What a browser submits from the admin's change form, with its text changed: the
     names and titles marked, every address pointed at the attacker's server."""
     document = html.fromstring(page.decode())
@@ -85,7 +85,7 @@ def _form_values(page: bytes) -> dict[str, str | list[str]]:
         if kind == "url":
             value = "https://attacker.example/x"
         elif kind in ("text", "textarea") and field in TEXT_FIELDS:
-            value = f"{MARK} {value}"[:80]
+            value = f"{mark} {value}"[:80]
         values.setdefault(name, []).append(value)
     return {name: v[0] if len(v) == 1 else v for name, v in values.items()}
 
@@ -168,8 +168,8 @@ JOINT = {"Agreement", "Contract", "Committee", "Meeting", "Decision"}
 
 
 def test_a_shared_object_has_one_owner(demo):
-    """Both network administrators may see a shared row; only one of them may change it,
-    and the POST of the other leaves it as it was."""
+    """Both network administrators may see a shared row; the POST of its change form
+    changes it for one of them at most, and leaves it as it was for the other."""
     caen, calvados = demo["admin_caen"], demo["admin_calvados"]
     superuser_client = _client(demo["superuser"])
     wrong, probed = [], set()
@@ -181,24 +181,26 @@ def test_a_shared_object_has_one_owner(demo):
             pk__in=seen_by_caen.values("pk")
         )
         for obj in shared.order_by("pk")[:5]:
-            may = {
-                who.username: model_admin.has_change_permission(_request(who), obj)
-                for who in (caen, calvados)
-            }
-            if all(may.values()):
-                wrong.append(f"{model.__name__} {obj}: both networks may change it")
             url = _change_url(model_admin, obj)
             page = superuser_client.get(url)
             if page.status_code != 200:
                 continue
-            values = _form_values(page.content)
-            for who in (caen, calvados):
-                if not may[who.username] and _post_changes_row(_client(who), url, values, obj):
-                    wrong.append(f"{who.username} changed {model.__name__} {obj} it does not own")
-            owner = next((who for who in (caen, calvados) if may[who.username]), None)
-            owner_client = _client(owner) if owner else superuser_client
-            if _post_changes_row(owner_client, url, values, obj):
+            # Each administrator posts the form with their own mark: a row of its own
+            # (a resource's per-network settings live apart) changes for one of them at
+            # most — its owner's.
+            changed_by = [
+                who.username
+                for who in (caen, calvados)
+                if _post_changes_row(
+                    _client(who), url, _form_values(page.content, f"{MARK}-{who.pk}"), obj
+                )
+            ]
+            if len(changed_by) > 1:
+                wrong.append(f"{model.__name__} {obj}: changed by {', '.join(changed_by)}")
+            elif changed_by:
                 probed.add(model.__name__)
+            elif _post_changes_row(superuser_client, url, _form_values(page.content), obj):
+                probed.add(model.__name__)  # the consortium's: the superuser changes it
     assert not wrong, "\n".join(wrong)
     # The owner's own POST of the same values changes the row: the probe can fail.
     assert probed >= {"Provider", "Resource", "DistributorAccount"}, sorted(probed)
