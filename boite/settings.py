@@ -357,6 +357,13 @@ STATS_SMALL_FIGURE = env_int("STATS_SMALL_FIGURE", 5, minimum=1)
 # -- catalog: the search index (derived from the database, rebuilt by `manage.py reindex`)
 CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
 CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))
+# Harvest sources other than an http(s) address: files uploaded with a resource (private
+# storage, CATALOG_MAX_UPLOAD_MB at most), and files a superuser picks from the drop
+# directory the server's operator fills (CATALOG_DROP_DIR; unset: the choice is off).
+# Never point CATALOG_DROP_DIR at var/ or above it: what is in it can be published.
+CATALOG_FILES_ROOT = Path(env_str("CATALOG_FILES_ROOT", str(VAR_DIR / "catalog-files")))
+CATALOG_MAX_UPLOAD_BYTES = env_int("CATALOG_MAX_UPLOAD_MB", 500, minimum=1) * 1024 * 1024
+CATALOG_DROP_DIR = Path(env_str("CATALOG_DROP_DIR")) if env_str("CATALOG_DROP_DIR") else None
 
 # -- quality (issue 10): knobs the fault drills of `make faults` turn -------------------
 # Seconds between two signs of life of a long job (boite.lib.heartbeat): a harvest run

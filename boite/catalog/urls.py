@@ -14,4 +14,5 @@ urlpatterns = [
     path("gestion/catalogue/<slug:slug>/moissonner/", views.harvest_start, name="harvest_start"),
     path("gestion/catalogue/moissons/<int:pk>/", views.run_status, name="run"),
     path("gestion/catalogue/moissons/<int:pk>/etat/", views.run_progress, name="run_progress"),
+    path("gestion/catalogue/moissons/<int:pk>/fichier/", views.run_source, name="run_source"),
 ]
