@@ -227,7 +227,8 @@ class PrivateStorage(FileSystemStorage):
 
     def __init__(self, root_setting: str) -> None:
         self.root_setting = root_setting
-        super().__init__()
+        # Readable by the portal's own user only, whatever FILE_UPLOAD_PERMISSIONS says.
+        super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
 
     @property
     def base_location(self) -> str:
