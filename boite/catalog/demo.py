@@ -116,14 +116,15 @@ def load(stdout) -> None:
 
 
 def _upload(resource: Resource, fixture: Path) -> None:
-    """The fixture as the resource's source file, unless the same one is there already."""
-    stored = resource.harvest_file
-    if (
-        stored
-        and stored.storage.exists(stored.name)
-        and stored.size == fixture.stat().st_size
-        and stored.name.endswith(fixture.suffix)
-    ):
-        return
-    with fixture.open("rb") as handle:
-        resource.harvest_file.save(fixture.name, File(handle), save=True)
+    """The fixture as the resource's source file, stored once under demo/ in the private
+    storage and shared by every load of the demo."""
+    storage = resource.harvest_file.storage
+    name = f"demo/{fixture.name}"
+    if not (storage.exists(name) and storage.size(name) == fixture.stat().st_size):
+        if storage.exists(name):
+            storage.delete(name)
+        with fixture.open("rb") as handle:
+            name = storage.save(name, File(handle))
+    if resource.harvest_file.name != name:
+        resource.harvest_file.name = name
+        resource.save(update_fields=["harvest_file"])

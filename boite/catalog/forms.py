@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from boite.catalog.categories import Category
@@ -106,6 +107,33 @@ class HarvestForm(forms.Form):
     )
 
 
+class _StoredFile:
+    """A stored file as ClearableFileInput shows it: its name, linked to a staff view."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+
+    def __str__(self) -> str:
+        return self.name.split("/")[-1]
+
+
+class HarvestFileInput(forms.ClearableFileInput):
+    """The resource's uploaded source: private storage gives it no public address, so the
+    « Currently » line links to the staff view that sends it (`catalog:resource_source`)."""
+
+    def __init__(self, url: str = "", attrs=None) -> None:
+        super().__init__(attrs)
+        self.url = url
+
+    def is_initial(self, value) -> bool:
+        return bool(value and getattr(value, "name", ""))
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            return _StoredFile(value.name, self.url)
+        return None
+
+
 class ResourceAdminForm(forms.ModelForm):
     """The resource as the back office edits it. Its source is an http(s) address (the
     model refuses anything else), an uploaded file, or a file of the drop directory: the
@@ -122,6 +150,12 @@ class ResourceAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        upload = self.fields.get("harvest_file")
+        if upload is not None:
+            url = ""
+            if self.instance.pk and self.instance.harvest_file:
+                url = reverse("catalog:resource_source", args=[self.instance.slug])
+            upload.widget = HarvestFileInput(url)
         field = self.fields.get("harvest_drop_file")
         if field is not None:
             current = self.instance.harvest_drop_file

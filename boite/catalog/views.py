@@ -196,6 +196,16 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "catalog/staff/run.html", {"run": run, "rejections": rejections})
 
 
+@staff_required("network_admin")
+@require_GET
+def resource_source(request: HttpRequest, slug: str) -> HttpResponse:
+    """The file uploaded as the resource's source, for the administrators who manage it."""
+    item = _get_resource_for_manager(request, slug)
+    if not item.harvest_file:
+        raise Http404
+    return private_file_response(item.harvest_file, item.harvest_file.name.split("/")[-1])
+
+
 @staff_required("network_admin", "library_staff")
 @require_GET
 def run_source(request: HttpRequest, pk: int) -> HttpResponse:

@@ -187,7 +187,7 @@ def test_without_a_drop_directory_the_choice_is_not_offered(
 
 
 def test_an_uploaded_file_is_harvested_end_to_end(
-    caen_client, login, admin_caen, librarian_bayeux, outsider, caen_resource
+    caen_client, login, admin_caen, admin_calvados, librarian_bayeux, outsider, caen_resource
 ):
     login(caen_client, admin_caen)
     upload = SimpleUploadedFile("catalogue-caen.csv", CSV.encode(), "text/csv")
@@ -207,11 +207,27 @@ def test_an_uploaded_file_is_harvested_end_to_end(
     assert sent.status_code == 200
     assert b"".join(sent.streaming_content) == CSV.encode()
     assert sent["Content-Disposition"].startswith("attachment")
+    # The resource's form shows the file, linked to a staff view, and may clear it.
+    form = caen_client.get(f"/admin/catalog/resource/{caen_resource.pk}/change/")
+    current = f"/gestion/catalogue/{caen_resource.slug}/fichier/"
+    assert f'href="{current}"' in form.content.decode()
+    assert b"".join(caen_client.get(current).streaming_content) == CSV.encode()
     # The librarian of another network, and an outsider, never get it.
-    login(caen_client, librarian_bayeux)
-    assert caen_client.get(link).status_code in (403, 404)
-    login(caen_client, outsider)
-    assert caen_client.get(link).status_code in (302, 403, 404)
+    for stranger in (librarian_bayeux, admin_calvados, outsider):
+        login(caen_client, stranger)
+        assert caen_client.get(link).status_code in (302, 403, 404)
+        assert caen_client.get(current).status_code in (302, 403, 404)
+    login(caen_client, admin_caen)
+    page = _change(
+        caen_client,
+        caen_resource,
+        harvest_source="https://fournisseur.example/flux.csv",
+        **{"harvest_file-clear": "on"},
+    )
+    assert page.status_code == 302, page.content.decode()[:2000]
+    caen_resource.refresh_from_db()
+    assert not caen_resource.harvest_file
+    assert run.source_file.storage.exists(run.source_file.name)  # the run keeps its file
 
 
 def test_an_upload_that_is_not_a_catalogue_is_refused(
