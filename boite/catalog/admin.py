@@ -179,6 +179,8 @@ class HarvestRunAdmin(ScopedModelAdmin):
     ]
     list_filter = ["status", "mode"]
     inlines = [RejectedRecordInline]
+    # The uploaded file has no public address: the run's report links to it.
+    exclude = ["source_file"]
 
     def get_queryset(self, request: HttpRequest):
         visible = Resource.objects.for_staff(self.access(request)).values("pk")
