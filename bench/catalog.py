@@ -179,7 +179,7 @@ def _child_import(fmt: str, source: str, slug: str) -> None:
     resource, _ = Resource.objects.get_or_create(
         slug=slug,
         defaults={"provider": provider, "name": slug, "category": Category.BOOK,
-                  "harvest_format": fmt, "harvest_source": source},
+                  "harvest_format": fmt},
     )  # fmt: skip
     host = NetworkHost.objects.filter(host=NETWORK_HOST).select_related("network").first()
     if host is None:
@@ -192,7 +192,7 @@ def _child_import(fmt: str, source: str, slug: str) -> None:
         network = host.network
     resource.networks.add(network)
     began, cpu_began = time.perf_counter(), time.process_time()
-    run = harvest(resource)
+    run = harvest(resource, source=source)  # the operator's file, read as given
     seconds = time.perf_counter() - began
     cpu_seconds = time.process_time() - cpu_began
     peak = high_water_kib()

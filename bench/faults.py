@@ -55,6 +55,7 @@ PG = os.environ.get("FAULTS_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("FAULTS_DB", "boite_faults")
 REDIS = os.environ.get("FAULTS_REDIS", "redis://127.0.0.1:6379/13")
 VAR = ROOT / "var" / "faults"
+DROP = ROOT / "var" / "faults-drop"
 PG_CTLCLUSTER = "/usr/bin/pg_ctlcluster"
 PG_CLUSTER = (
     os.environ.get("FAULTS_PG_VERSION", "")
@@ -80,6 +81,7 @@ ENV = {
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "REDIS_URL": REDIS,
     "BOITE_VAR_DIR": str(VAR),
+    "CATALOG_DROP_DIR": str(DROP),  # the drills' harvest files, read by the worker
     "DJANGO_SETTINGS_MODULE": "boite.settings",
     "DEBUG": "false",
     "LOG_LEVEL": "WARNING",
@@ -596,6 +598,7 @@ def _harvest_csv(path: Path, rows: int, edition: str, start: int = 0) -> Path:
             f"ex-{n:06d};Exercice n° {n} ({edition});Une notice de l'exercice de moisson, "
             f"édition {edition}.;magazine;{2000 + n % 25}"
         )
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -676,13 +679,13 @@ def drill_harvest_restart(stack: Stack, verdict: Verdict) -> None:
 
     resource = _drill_resource()
     first = harvest(resource, source=str(_harvest_csv(VAR / "harvest-a.csv", HARVEST_ROWS, "A")))
-    source = _harvest_csv(VAR / "harvest-b.csv", 2 * HARVEST_ROWS, "B")
+    source = _harvest_csv(DROP / "harvest-b.csv", 2 * HARVEST_ROWS, "B")
     before, indexed = _catalogue(), _indexed(resource)
     say(
         f"   did: harvested {first.created} records into « {resource.name} »; catalogue "
         f"{before[0]} records, checksum {before[1][:12]}…, {indexed} in the index"
     )
-    run = start_run(resource, source=str(source))
+    run = start_run(resource, drop_file=source.name)
     run_harvest(run.pk)  # queued for the worker, as the back office does
     started = time.monotonic()
     while not _worker_query_running('INSERT INTO "catalog_record"%'):
@@ -712,7 +715,7 @@ def drill_harvest_restart(stack: Stack, verdict: Verdict) -> None:
     verdict.check(not StagedRecord.objects.filter(run=run).exists(), "no staging rows left behind")
     portal = httpx.get(f"{stack.base}/recherche/?q=exercice", timeout=15).status_code
     verdict.check(portal == 200, f"the portal answers without a restart ({portal})")
-    again = start_run(resource, source=str(source))
+    again = start_run(resource, drop_file=source.name)
     run_harvest(again.pk)
     again = _wait_for_run(again)
     say(
@@ -958,8 +961,8 @@ def drill_harvest_killed(stack: Stack, verdict: Verdict) -> None:
 
     resource = _drill_resource()
     before = _catalogue()
-    source = _harvest_csv(VAR / "harvest-c.csv", 3 * HARVEST_ROWS, "C")
-    run = start_run(resource, source=str(source))
+    source = _harvest_csv(DROP / "harvest-c.csv", 3 * HARVEST_ROWS, "C")
+    run = start_run(resource, drop_file=source.name)
     run_harvest(run.pk)
     started = time.monotonic()
     while time.monotonic() - started < 60:

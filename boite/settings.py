@@ -14,10 +14,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from boite.lib.env import env_bool, env_fernet_keys, env_int, env_int_list, env_list, env_str
+from boite.lib.varfiles import private_dir, touch_private, write_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("BOITE_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = private_dir(env_str("BOITE_VAR_DIR", str(BASE_DIR / "var")))  # 0700 (varfiles)
 
 DEBUG = env_bool("DEBUG", False)
 # Tests run under pytest; BOITE_TESTING forces the same behaviour elsewhere.
@@ -33,8 +33,7 @@ def _secret_key() -> str:
         raise ImproperlyConfigured("SECRET_KEY must be set when BOITE_PRODUCTION is on.")
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(64).encode())
     return path.read_text().strip()
 
 
@@ -117,7 +116,11 @@ except ValueError as error:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; the busy timeout makes a
-    # writer wait for the other instead of failing at once.
+    # writer wait for the other instead of failing at once. A database under var/ is
+    # created 0600 (its WAL and journal then take the same permissions).
+    _sqlite_file = Path(str(DATABASES["default"]["NAME"]))
+    if _sqlite_file.is_relative_to(VAR_DIR) and not TESTING:
+        touch_private(_sqlite_file)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -179,7 +182,11 @@ else:
 if REDIS_URL:
     HUEY = {"huey_class": "huey.RedisHuey", "name": "boite", "url": REDIS_URL}
 else:
-    HUEY = {"huey_class": "huey.SqliteHuey", "name": "boite", "filename": str(VAR_DIR / "huey.db")}
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "boite",
+        "filename": str(touch_private(VAR_DIR / "huey.db")),
+    }
 HUEY["immediate"] = TESTING or env_bool("HUEY_IMMEDIATE", False)
 HUEY["consumer"] = {"workers": env_int("HUEY_WORKERS", 2, minimum=1), "worker_type": "thread"}
 
@@ -281,9 +288,10 @@ PATRONS_SIP2_BREAKER_COOLDOWN_SECONDS = env_int(
 )
 # -- access (issue « Direct access »): OpenID Connect provider ----------------------
 # django-oauth-toolkit issues one client per OIDC connector; PKCE is required. The RSA
-# key that signs ID tokens comes from OIDC_RSA_PRIVATE_KEY (PEM) in production and is
-# generated once into var/ for a developer's checkout. In production without the key,
-# OpenID Connect stays off (no discovery, OIDC connectors refused with a message).
+# key that signs ID tokens comes from OIDC_RSA_PRIVATE_KEY (PEM) in production — never
+# from a file — and is generated once into var/ (0600) for a developer's checkout; with
+# DEBUG off, `check --deploy` fails without it (boite.access.checks). In production
+# without the key, OpenID Connect stays off (no discovery, OIDC connectors refused).
 INSTALLED_APPS += ["oauth2_provider"]
 
 
@@ -299,18 +307,19 @@ def _oidc_rsa_private_key() -> str:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        path.write_bytes(
+        write_private(
+            path,
             private.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
-            )
+            ),
         )
-        path.chmod(0o600)
     return path.read_text()
 
 
 _OIDC_KEY = _oidc_rsa_private_key()
+OIDC_KEY_FROM_ENVIRONMENT = bool(env_str("OIDC_RSA_PRIVATE_KEY"))
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": bool(_OIDC_KEY),
     "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
@@ -357,6 +366,13 @@ STATS_SMALL_FIGURE = env_int("STATS_SMALL_FIGURE", 5, minimum=1)
 # -- catalog: the search index (derived from the database, rebuilt by `manage.py reindex`)
 CATALOG_SEARCH_BACKEND = env_str("CATALOG_SEARCH_BACKEND", "tantivy")
 CATALOG_INDEX_DIR = Path(env_str("CATALOG_INDEX_DIR", str(VAR_DIR / "search" / "catalog")))
+# Harvest sources other than an http(s) address: files uploaded with a resource (private
+# storage, CATALOG_MAX_UPLOAD_MB at most), and files a superuser picks from the drop
+# directory the server's operator fills (CATALOG_DROP_DIR; unset: the choice is off).
+# Never point CATALOG_DROP_DIR at var/ or above it: what is in it can be published.
+CATALOG_FILES_ROOT = Path(env_str("CATALOG_FILES_ROOT", str(VAR_DIR / "catalog-files")))
+CATALOG_MAX_UPLOAD_BYTES = env_int("CATALOG_MAX_UPLOAD_MB", 500, minimum=1) * 1024 * 1024
+CATALOG_DROP_DIR = Path(env_str("CATALOG_DROP_DIR")) if env_str("CATALOG_DROP_DIR") else None
 
 # -- quality (issue 10): knobs the fault drills of `make faults` turn -------------------
 # Seconds between two signs of life of a long job (boite.lib.heartbeat): a harvest run

@@ -26,7 +26,16 @@ class _ConnectorFormBase(forms.ModelForm):
 
     class Meta:
         model = Connector
-        fields = ["network", "resource", "name", "kind", "is_active", "preset", "settings"]
+        fields = [
+            "network",
+            "resource",
+            "name",
+            "kind",
+            "is_active",
+            "requires_card",
+            "preset",
+            "settings",
+        ]
         help_texts = {
             "settings": _("JSON settings of the kind: see the connectors guide."),
         }

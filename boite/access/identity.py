@@ -4,6 +4,11 @@ Connectors receive an `Identity`, never a User or a Patron, so that what leaves 
 portal is decided here and nowhere else. `identity_for(user, network, connector)` builds it
 from the patrons.Patron of the account (card number, names, e-mail, birth date, home
 library, network, expiry date) with a pseudonym of its own for each connector.
+
+A patron in trial has no card number yet: in its place, each provider receives an
+identifier of that patron's own (`trial_card_for`), stable from the first day, so that
+two patrons in trial never share one account at the provider. Once the library gives
+the patron a card, the card number replaces it.
 """
 
 from __future__ import annotations
@@ -75,12 +80,33 @@ def pseudonym_for(patron_pseudonym: str, connector_id: int | None) -> str:
     return digest[:32]
 
 
+TRIAL_CARD_PREFIX = "T"
+
+
+def trial_card_for(patron_pseudonym: str, connector) -> str:
+    """The identifier a provider receives in place of a card number that the patron does
+    not have yet: an HMAC of the patron's own pseudonym and the provider (the connector
+    when it opens no resource), 24 characters, « T » then 23 hexadecimal digits."""
+    if not patron_pseudonym:
+        return ""
+    if connector.resource_id:
+        scope = f"provider:{connector.resource.provider_id}"
+    else:
+        scope = f"connector:{connector.pk}"
+    message = f"patron:{patron_pseudonym}:{scope}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return TRIAL_CARD_PREFIX + digest[:23].upper()
+
+
 def identity_from_patron(patron, connector=None) -> Identity:
     user = patron.user
     library = patron.home_library
+    card_number = patron.card_number
+    if not card_number and connector is not None:
+        card_number = trial_card_for(patron.pseudonym, connector)
     return Identity(
         pseudonym=pseudonym_for(patron.pseudonym, connector.pk if connector else None),
-        card_number=patron.card_number,
+        card_number=card_number,
         email=user.email if user else "",
         first_name=user.first_name if user else "",
         last_name=user.last_name if user else "",

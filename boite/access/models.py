@@ -49,6 +49,15 @@ class Connector(models.Model):
     settings = models.JSONField(_("settings"), default=dict, blank=True)
     secrets = EncryptedJSONField(_("secrets"), default=dict, blank=True, editable=False)
     is_active = models.BooleanField(_("in service"), default=True)
+    requires_card = models.BooleanField(
+        _("requires a validated library card"),
+        default=False,
+        help_text=_(
+            "Patrons in trial (no card number yet) are told before « Access » to validate "
+            "their registration at their library. Otherwise they enter with an identifier "
+            "of their own for this provider."
+        ),
+    )
     oauth_application = models.OneToOneField(
         django_settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
         verbose_name=_("OpenID Connect client"),

@@ -6,7 +6,9 @@
 2. the patron may use the resources today (`Patron.refusal_reason`: `unconfirmed`,
    `trial_over`, `expired`, `suspended`, `rejected`, `erased`);
 3. the resource is in service (`out_of_service`) and open to the network (`not_open`);
-4. the network has an active connector for it (`no_connector`, `connector_off`);
+4. the network has an active connector for it (`no_connector`, `connector_off`), and a
+   connector that requires a validated library card finds one (`card_required`:
+   patrons in trial have none yet; `card_refusal` tells them before the click);
 5. the age rule of youth resources (`age`, `age_unknown`);
 6. the quota of the period is not used up (`quota`). With `quota=False` the decision
    only carries the resource's Quota: the gate then checks and counts it in one atomic
@@ -150,6 +152,17 @@ def _age_refusal(patron, resource, day: date) -> tuple[str, str] | None:
     ) % {"low": low, "high": high, "library": patron.home_library.name}
 
 
+def card_refusal(patron, connector) -> str | None:
+    """The sentence for a patron without a card number (in trial) when the connector
+    requires a validated card, with the way out; None when nothing stands in the way."""
+    if connector is None or not connector.requires_card or patron.card_number:
+        return None
+    return _(
+        "This resource asks for a validated library card: validate your registration at "
+        "%(library)s to open it."
+    ) % {"library": patron.home_library.name}
+
+
 def decide(
     user,
     network,
@@ -229,6 +242,9 @@ def decide(
             patron,
             connector,
         )
+    card = card_refusal(patron, connector)
+    if card:
+        return Decision(False, "card_required", card, patron, connector)
     if resource is not None:
         refusal = _age_refusal(patron, resource, day)
         if refusal:

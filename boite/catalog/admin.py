@@ -154,6 +154,8 @@ class ResourceAdmin(ScopedModelAdmin):
                 "fields": [
                     "harvest_format",
                     "harvest_source",
+                    "harvest_file",
+                    "harvest_drop_file",
                     "harvest_auth",
                     "harvest_username",
                     "harvest_secret",
@@ -180,12 +182,30 @@ class ResourceAdmin(ScopedModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
         from django import forms
 
+        from boite.catalog.forms import ResourceAdminForm
         from boite.catalog.harvest import format_choices
 
         kwargs["widgets"] = {
             "harvest_format": forms.Select(choices=[("", "—"), *format_choices()]),
         }
+        kwargs["form"] = type(
+            "ResourceAdminForm",
+            (ResourceAdminForm,),
+            {"superuser": self.access(request).is_superuser},
+        )
         return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        from boite.catalog.harvest.sources import drop_dir
+
+        fieldsets = super().get_fieldsets(request, obj)
+        if drop_dir() is not None or (obj is not None and obj.harvest_drop_file):
+            return fieldsets
+        # No drop directory on this server: the choice is not offered at all.
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "harvest_drop_file"]})
+            for name, opts in fieldsets
+        ]
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -244,6 +264,8 @@ class HarvestRunAdmin(ScopedModelAdmin):
     ]
     list_filter = ["status", "mode"]
     inlines = [RejectedRecordInline]
+    # The uploaded file has no public address: the run's report links to it.
+    exclude = ["source_file"]
 
     def get_queryset(self, request: HttpRequest):
         visible = Resource.objects.for_staff(self.access(request)).values("pk")

@@ -3,11 +3,15 @@ to both demo networks, and their records harvested from the files in fixtures/.
 
 Loaded by `manage.py load_demo` after the networks (the apps load in INSTALLED_APPS
 order, networks last is fine: the resources are opened to whatever networks exist).
+Each fixture becomes the resource's uploaded source file, as a network administrator
+would upload it, so that the scheduled harvests of `make run` read it again.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from django.core.files import File
 
 from boite.catalog.categories import Category
 from boite.catalog.harvest.runner import harvest
@@ -100,13 +104,30 @@ def load(stdout) -> None:
                 "how_to_phone": _APP,
                 "how_to_tv": _TV,
                 "harvest_format": fmt,
-                "harvest_source": str(FIXTURES / fixture),
+                "harvest_source": "",
+                "harvest_drop_file": "",
                 "harvest_options": options,
             },
         )
         resource.networks.add(*networks)
+        _upload(resource, FIXTURES / fixture)
         run = harvest(resource, mode=HarvestRun.Mode.FULL)
         stdout.write(
             f"catalogue {slug}: {run.get_status_display()}, {run.created} created, "
             f"{run.updated} updated, {run.rejected} rejected"
         )
+
+
+def _upload(resource: Resource, fixture: Path) -> None:
+    """The fixture as the resource's source file, stored once under demo/ in the private
+    storage and shared by every load of the demo."""
+    storage = resource.harvest_file.storage
+    name = f"demo/{fixture.name}"
+    if not (storage.exists(name) and storage.size(name) == fixture.stat().st_size):
+        if storage.exists(name):
+            storage.delete(name)
+        with fixture.open("rb") as handle:
+            name = storage.save(name, File(handle))
+    if resource.harvest_file.name != name:
+        resource.harvest_file.name = name
+        resource.save(update_fields=["harvest_file"])

@@ -1,12 +1,17 @@
-"""The search form of the portal (GET), and the harvest launch form of the staff area."""
+"""The search form of the portal (GET), the harvest launch form of the staff area, and
+the resource form of the back office (where a harvest source is chosen)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from boite.catalog.categories import Category
-from boite.catalog.models import Audience, HarvestRun, RecordType
+from boite.catalog.harvest.base import SourceError
+from boite.catalog.harvest.sources import drop_files, resolve_drop_file, superuser_only_message
+from boite.catalog.models import Audience, HarvestRun, RecordType, Resource
 from boite.catalog.search import SearchQuery
 
 LANGUAGES = {
@@ -100,3 +105,73 @@ class HarvestForm(forms.Form):
         label=_("Withdraw the missing records even if they are more than 30 % of the catalogue"),
         required=False,
     )
+
+
+class _StoredFile:
+    """A stored file as ClearableFileInput shows it: its name, linked to a staff view."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+
+    def __str__(self) -> str:
+        return self.name.split("/")[-1]
+
+
+class HarvestFileInput(forms.ClearableFileInput):
+    """The resource's uploaded source: private storage gives it no public address, so the
+    « Currently » line links to the staff view that sends it (`catalog:resource_source`)."""
+
+    def __init__(self, url: str = "", attrs=None) -> None:
+        super().__init__(attrs)
+        self.url = url
+
+    def is_initial(self, value) -> bool:
+        return bool(value and getattr(value, "name", ""))
+
+    def format_value(self, value):
+        if self.is_initial(value):
+            return _StoredFile(value.name, self.url)
+        return None
+
+
+class ResourceAdminForm(forms.ModelForm):
+    """The resource as the back office edits it. Its source is an http(s) address (the
+    model refuses anything else), an uploaded file, or a file of the drop directory: the
+    drop directory's files are listed to superusers only, and only they may choose one —
+    the name is resolved inside the directory, never taken as a path."""
+
+    superuser = False  # set per request by the admin (`ResourceAdmin.get_form`)
+
+    class Meta:
+        model = Resource
+        # The admin builds the form with the fields of its fieldsets; these are the ones
+        # this form looks after.
+        fields = ["harvest_source", "harvest_file", "harvest_drop_file"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        upload = self.fields.get("harvest_file")
+        if upload is not None:
+            url = ""
+            if self.instance.pk and self.instance.harvest_file:
+                url = reverse("catalog:resource_source", args=[self.instance.slug])
+            upload.widget = HarvestFileInput(url)
+        field = self.fields.get("harvest_drop_file")
+        if field is not None:
+            current = self.instance.harvest_drop_file
+            names = drop_files() if self.superuser else []
+            if current and current not in names:
+                names = [current, *names]
+            field.widget = forms.Select(choices=[("", "—"), *((n, n) for n in names)])
+
+    def clean_harvest_drop_file(self) -> str:
+        name = (self.cleaned_data.get("harvest_drop_file") or "").strip()
+        if not name or (self.instance.pk and name == self.instance.harvest_drop_file):
+            return name  # none, or the one a superuser chose before: unchanged
+        if not self.superuser:
+            raise ValidationError(superuser_only_message(), code="superuser_only")
+        try:
+            resolve_drop_file(name)
+        except SourceError as error:
+            raise ValidationError(str(error), code="drop_file") from None
+        return name

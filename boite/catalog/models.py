@@ -12,7 +12,27 @@ from django.utils.translation import gettext_lazy as _
 
 from boite.catalog.categories import Category
 from boite.lib.crypto import EncryptedTextField
+from boite.lib.uploads import PrivateStorage, UploadCheck
 from boite.networks.models import NetworkOwned
+
+# What a resource's harvest file may be: the formats' files, checked by their content.
+HARVEST_FILE_EXTENSIONS = ["csv", "tsv", "txt", "json", "xml", "mrc"]
+harvest_files = PrivateStorage("CATALOG_FILES_ROOT")
+
+
+def validate_harvest_address(value: str) -> None:
+    from boite.catalog.harvest.base import SourceError
+    from boite.catalog.harvest.sources import check_address
+
+    try:
+        check_address(value)
+    except SourceError as error:
+        raise ValidationError(str(error), code="unsupported_address") from None
+
+
+def check_harvest_file(uploaded) -> None:
+    """The upload checker, with the limit read at each use (CATALOG_MAX_UPLOAD_MB)."""
+    UploadCheck(HARVEST_FILE_EXTENSIONS, settings.CATALOG_MAX_UPLOAD_BYTES)(uploaded)
 
 
 class Provider(NetworkOwned):
@@ -120,11 +140,29 @@ class Resource(NetworkOwned):
 
     # Harvest settings: where and how the provider's catalogue is read.
     harvest_format = models.CharField(_("source format"), max_length=20, blank=True)
+    # A source is one of three: an http(s) address, a file uploaded here, or a file of
+    # the server's drop directory chosen by a superuser. Never a path someone types.
     harvest_source = models.CharField(
-        _("source"),
+        _("source address"),
         max_length=500,
         blank=True,
-        help_text=_("An https:// address or a file path on the server."),
+        validators=[validate_harvest_address],
+        help_text=_("An http:// or https:// address."),
+    )
+    harvest_file = models.FileField(
+        _("source file"),
+        upload_to="harvests/%Y/",
+        storage=harvest_files,
+        blank=True,
+        max_length=300,
+        validators=[check_harvest_file],
+        help_text=_("Or a file uploaded here: CSV, TSV, JSON, XML (ONIX, MARCXML) or MARC."),
+    )
+    harvest_drop_file = models.CharField(
+        _("file of the drop directory"),
+        max_length=500,
+        blank=True,
+        help_text=_("Or a file the server's operator put in the drop directory (superusers)."),
     )
     harvest_auth = models.CharField(
         _("authentication"), max_length=10, choices=Auth.choices, default=Auth.NONE
@@ -167,6 +205,30 @@ class Resource(NetworkOwned):
             raise ValidationError({"age_max": _("The maximum age is below the minimum age.")})
         if not isinstance(self.harvest_options, dict):
             raise ValidationError({"harvest_options": _('Enter an object: {"key": value}.')})
+        if (
+            len([x for x in (self.harvest_source, self.harvest_file, self.harvest_drop_file) if x])
+            > 1
+        ):
+            raise ValidationError(
+                _(
+                    "Choose one source: an address, an uploaded file or a file of the drop "
+                    "directory."
+                ),
+                code="several_sources",
+            )
+
+    @property
+    def has_harvest_source(self) -> bool:
+        return bool(self.harvest_source or self.harvest_file or self.harvest_drop_file)
+
+    @property
+    def harvest_source_label(self) -> str:
+        """What a librarian reads for the source (never a server path)."""
+        if self.harvest_file:
+            return _("uploaded file « %(name)s »") % {"name": self.harvest_file.name.split("/")[-1]}
+        if self.harvest_drop_file:
+            return _("drop directory: %(name)s") % {"name": self.harvest_drop_file}
+        return self.harvest_source
 
     @property
     def is_lent(self) -> bool:
@@ -333,7 +395,14 @@ class HarvestRun(models.Model):
     )
     mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices, default=Mode.FULL)
     format = models.CharField(_("format"), max_length=20)
-    source = models.CharField(_("source"), max_length=500)
+    # The source the run read, kept as it was when the run was queued: an address, the
+    # resource's uploaded file (linked from the run's page), or a drop-directory name.
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    source_file = models.FileField(
+        _("source file"), upload_to="harvests/%Y/", storage=harvest_files, blank=True,
+        max_length=300,
+    )  # fmt: skip
+    drop_file = models.CharField(_("file of the drop directory"), max_length=500, blank=True)
     force = models.BooleanField(_("withdrawals forced"), default=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
@@ -371,6 +440,18 @@ class HarvestRun(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:run", args=[self.pk])
+
+    @property
+    def source_label(self) -> str:
+        if self.source_file:
+            return _("uploaded file « %(name)s »") % {"name": self.source_file_name}
+        if self.drop_file:
+            return _("drop directory: %(name)s") % {"name": self.drop_file}
+        return self.source
+
+    @property
+    def source_file_name(self) -> str:
+        return self.source_file.name.split("/")[-1] if self.source_file else ""
 
     @property
     def is_finished(self) -> bool:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
 
-from boite.catalog.harvest.runner import execute, mark_interrupted_runs
+from boite.catalog.harvest.runner import execute, mark_interrupted_runs, start_run
 from boite.catalog.models import HarvestRun, Resource
 from boite.catalog.search import get_backend
 
@@ -26,7 +26,7 @@ def due_resources(now=None):
     now = now or timezone.now()
     qs = (
         Resource.objects.filter(in_service=True)
-        .exclude(harvest_source="")
+        .exclude(harvest_source="", harvest_file="", harvest_drop_file="")
         .exclude(harvest_format="")
     )
     schedules = [Resource.Schedule.DAILY]
@@ -44,13 +44,7 @@ def due_resources(now=None):
 def scheduled_harvests() -> None:
     """Every night: a full harvest of each resource that is due, one after the other."""
     for resource in due_resources():
-        run = HarvestRun.objects.create(
-            resource=resource,
-            source=resource.harvest_source,
-            format=resource.harvest_format,
-            mode=HarvestRun.Mode.FULL,
-        )
-        execute(run)
+        execute(start_run(resource, mode=HarvestRun.Mode.FULL))
 
 
 @db_periodic_task(crontab(minute="*/10"))

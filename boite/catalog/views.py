@@ -15,6 +15,7 @@ from boite.catalog.models import Audience, HarvestRun, Record, RecordType, Resou
 from boite.catalog.search import get_backend
 from boite.catalog.search import search as run_search
 from boite.lib.pagecache import anonymous_page_cache
+from boite.lib.uploads import private_file_response
 from boite.networks.access import staff_access, staff_required
 
 PER_PAGE = 20
@@ -172,7 +173,7 @@ def harvest_start(request: HttpRequest, slug: str) -> HttpResponse:
     item = _get_resource_for_manager(request, slug)
     form = HarvestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not item.harvest_source or not item.harvest_format:
+        if not item.has_harvest_source or not item.harvest_format:
             form.add_error(None, _("Set the source and the format of the resource first."))
         else:
             from boite.catalog.tasks import run_harvest
@@ -194,6 +195,26 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     run = live_progress(_get_run_for_staff(request, pk))
     rejections = run.rejections.all()[:200]
     return render(request, "catalog/staff/run.html", {"run": run, "rejections": rejections})
+
+
+@staff_required("network_admin")
+@require_GET
+def resource_source(request: HttpRequest, slug: str) -> HttpResponse:
+    """The file uploaded as the resource's source, for the administrators who manage it."""
+    item = _get_resource_for_manager(request, slug)
+    if not item.harvest_file:
+        raise Http404
+    return private_file_response(item.harvest_file, item.harvest_file.name.split("/")[-1])
+
+
+@staff_required("network_admin", "library_staff")
+@require_GET
+def run_source(request: HttpRequest, pk: int) -> HttpResponse:
+    """The uploaded file a run read, for the staff who may see the run."""
+    run = _get_run_for_staff(request, pk)
+    if not run.source_file:
+        raise Http404
+    return private_file_response(run.source_file, run.source_file_name)
 
 
 @staff_required("network_admin", "library_staff")

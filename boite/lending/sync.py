@@ -32,6 +32,7 @@ from boite.lending.distributors.base import (
 )
 from boite.lending.models import DistributorAccount, Licence, SyncRun
 from boite.lending.offers import READERS, Offer, OfferFileError, OfferProblem
+from boite.lib.dropdir import OutsideDirectory, resolve_inside
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +270,19 @@ def apply_inbox(account: DistributorAccount) -> list[SyncRun]:
         return []
     runs = []
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        run = import_offers(account, str(path), full="full" in path.name.lower(), name=path.name)
+        try:
+            # A link dropped in the inbox is read only if it stays inside it.
+            real = resolve_inside(folder, path.name)
+        except OutsideDirectory:
+            run = SyncRun.objects.create(
+                account=account, kind=SyncRun.Kind.OFFERS_DELTA, source=path.name[:500]
+            )
+            run.problem(path.name, _("file outside the drop directory"))
+            run.finish(failed=True)
+        else:
+            run = import_offers(
+                account, str(real), full="full" in path.name.lower(), name=path.name
+            )
         target = folder / ("failed" if run.outcome == SyncRun.Outcome.FAILED else "done")
         target.mkdir(exist_ok=True)
         shutil.move(str(path), target / path.name)

@@ -131,6 +131,27 @@ def deliver_mail(
         _give_up(subject, body, recipients, reply_to, attempts=attempt + 1, error=error)
 
 
+def forget_mail_to(address: str) -> int:
+    """Withdraw every delivery still waiting for its turn (queued, or scheduled for a
+    retry) that is addressed to `address`, and the messages given up for it: the
+    erasure of a person leaves no message to them anywhere. Returns the deliveries found."""
+    from boite.lib.jobs import withdraw
+
+    wanted = address.strip().lower()
+    if not wanted:
+        return 0
+
+    def to_them(task) -> bool:
+        if not isinstance(task, deliver_mail.task_class):
+            return False
+        recipients = task.args[2] if len(task.args) > 2 else []
+        return any(r.strip().lower() == wanted for r in recipients)
+
+    found = withdraw(to_them)
+    UndeliveredMail.objects.addressed_to(address).delete()
+    return found
+
+
 def _give_up(
     subject: str,
     body: str,

@@ -91,6 +91,27 @@ def _is_plain_text(head: bytes) -> bool:
     return not any(marker in folded for marker in _MARKUP)
 
 
+def _is_json(head: bytes) -> bool:
+    return _is_plain_text(head) and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
+_NOT_DATA = (b"<html", b"<!doctype html", b"<svg", b"<script", b"<body", b"<iframe")
+
+
+def _is_xml_data(head: bytes) -> bool:
+    # A catalogue in XML (ONIX, MARCXML), not a web page or an image in disguise.
+    if b"\x00" in head:
+        return False
+    folded = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return folded[:1] == b"<" and not any(marker in folded for marker in _NOT_DATA)
+
+
+def _is_iso2709(head: bytes) -> bool:
+    # A MARC record (ISO 2709) opens with its five-digit length, and its leader's entry
+    # map starts « 45 » (UNIMARC leaves the last position blank).
+    return len(head) >= 24 and head[:5].isdigit() and head[20:22] == b"45"
+
+
 def _office(content_type: str) -> FileKind:
     return FileKind(content_type, _is_zip, archive=True)
 
@@ -112,6 +133,11 @@ KINDS: dict[str, FileKind] = {
     "doc": FileKind("application/msword", _is_ole2),
     "txt": FileKind("text/plain; charset=utf-8", _is_plain_text),
     "csv": FileKind("text/csv; charset=utf-8", _is_plain_text),
+    # Catalogue files (harvest sources uploaded with a resource).
+    "tsv": FileKind("text/tab-separated-values; charset=utf-8", _is_plain_text),
+    "json": FileKind("application/json", _is_json),
+    "xml": FileKind("application/xml", _is_xml_data),
+    "mrc": FileKind("application/marc", _is_iso2709),
 }
 _UNKNOWN = FileKind("application/octet-stream", lambda head: False)
 
@@ -201,7 +227,8 @@ class PrivateStorage(FileSystemStorage):
 
     def __init__(self, root_setting: str) -> None:
         self.root_setting = root_setting
-        super().__init__()
+        # Readable by the portal's own user only, whatever FILE_UPLOAD_PERMISSIONS says.
+        super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
 
     @property
     def base_location(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from functools import partial
 
 from django.core import signing
 from django.db import transaction
@@ -13,7 +14,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from boite.lib.mail import send_mail_later
+from boite.lib.mail import forget_mail_to, send_mail_later
 from boite.lib.models import UndeliveredMail
 from boite.networks.models import Library, Network, User
 from boite.patrons import personal_data
@@ -212,6 +213,8 @@ def erase(patron: Patron, *, actor=None) -> None:
     if user is not None:
         if user.email:
             UndeliveredMail.objects.addressed_to(user.email).delete()
+            # The e-mails still queued for them go too, once the erasure is committed.
+            transaction.on_commit(partial(forget_mail_to, user.email))
         user.delete()
 
 

@@ -21,7 +21,7 @@ from boite.catalog.models import Provider, Record, Resource
 from boite.networks.models import Library, Network
 from boite.patrons.models import Patron
 from boite.stats.counter import ParsedReport, Row, import_report
-from boite.stats.events import age_band
+from boite.stats.events import age_band, stats_pseudonym
 from boite.stats.models import AgeBand, Event, EventKind, ProviderAccount
 from boite.stats.rollup import first_event_day, month_start, next_month, rollup
 
@@ -183,7 +183,7 @@ def _event(kind, day, rng, person: Person, **more) -> Event:
         kind=kind,
         occurred_at=moment,
         day=day,
-        patron=person.pseudonym,
+        patron=stats_pseudonym(person.pseudonym),
         network=library.network,
         library=library,
         commune=library.authority,

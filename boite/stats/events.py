@@ -10,21 +10,26 @@
     )
 
 Only pseudonyms reach the table: `patron` must be a `Patron.pseudonym` (32 random hex
-characters, drawn at registration and kept after erasure; nothing links it back to the
-person once their data is erased). Anything else is refused, so that a name, an e-mail
-or a card number cannot slip in.
+characters, drawn at registration and kept after erasure). Anything else is refused, so
+that a name, an e-mail or a card number cannot slip in. The table does not keep that
+value either: it keeps `stats_pseudonym()` of it, an HMAC keyed by STATS_PSEUDONYM_KEY,
+so that no column of the statistics joins the patron table. Counting distinct patrons
+works the same; finding a patron's events (their data export) needs the key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import date, datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from boite.stats.models import AgeBand, Event, EventKind
 
-__all__ = ["AgeBand", "EventKind", "age_band", "patron_fields", "record_event"]
+__all__ = ["AgeBand", "EventKind", "age_band", "patron_fields", "record_event", "stats_pseudonym"]
 
 _PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
 _FIELDS = {
@@ -40,6 +45,14 @@ _FIELDS = {
     "result",
     "reason",
 }
+
+
+def stats_pseudonym(patron_pseudonym: str) -> str:
+    """What the statistics keep for a patron: HMAC-SHA256 of their pseudonym, keyed by
+    STATS_PSEUDONYM_KEY (SECRET_KEY when unset), 32 hexadecimal characters."""
+    key = (settings.STATS_PSEUDONYM_KEY or settings.SECRET_KEY).encode()
+    message = f"stats:{patron_pseudonym}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def age_band(birth_date: date | None, on: date | None = None) -> str:
@@ -84,6 +97,8 @@ def record_event(kind: str, **fields) -> Event:
     patron = fields.get("patron") or ""
     if patron and not _PSEUDONYM.match(patron):
         raise ValueError("patron must be a Patron.pseudonym")
+    if patron:
+        fields["patron"] = stats_pseudonym(patron)
     if fields.get("age_band", "") not in AgeBand.values:
         raise ValueError(f"unknown age band {fields['age_band']!r}")
     occurred_at: datetime = fields.pop("occurred_at", None) or timezone.now()

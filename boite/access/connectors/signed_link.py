@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from boite.access.connectors import ConnectorKind, HandoverError, register, same_origin
 from boite.access.identity import ATTRIBUTES
 
+logger = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 DATE_FORMATS = {
     "ddmmYYYY": "%d%m%Y",
@@ -122,10 +124,24 @@ def _encode(digest: bytes, encoding: str) -> str:
     return digest.hex().upper() if encoding == "HEX" else digest.hex()
 
 
+# The attributes that identify the patron at the provider: a link that names one of them
+# must carry it, or every patron without one would share a single account there.
+IDENTIFIERS = ("card_number", "pseudonym")
+
+
 def build_url(settings: dict, key: str, identity, target: str = "", now=None) -> str:
-    """The provider URL for this patron, signed with `key`, at `now` (default: now)."""
+    """The provider URL for this patron, signed with `key`, at `now` (default: now).
+    HandoverError when an identifier the recipe names is empty: nothing is signed."""
     now = (now or timezone.now()).astimezone(PARIS)
     values = identity.attributes()
+    named = {part for param in settings["params"] for part in param["parts"]}
+    missing = [name for name in IDENTIFIERS if name in named and not values.get(name)]
+    if missing:
+        logger.warning("signed link refused: empty identifier %s for %r", missing, identity)
+        raise HandoverError(
+            _("Your account has no identifier for this provider yet: ask your library %(library)s.")
+            % {"library": identity.library_name or "—"}
+        )
     query = parse_qsl(urlsplit(settings["url"]).query, keep_blank_values=True)
     for param in settings["params"]:
         if "target" in param["parts"] and not target:

@@ -13,6 +13,7 @@ from boite.access.models import AccessCounter, Connector, Quota
 from boite.catalog.models import Record, Resource
 from boite.patrons.factories import make_patron
 from boite.patrons.models import Patron
+from boite.stats.events import stats_pseudonym
 from boite.stats.models import Event, EventKind
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_an_active_patron_is_handed_over_and_logged_once(
     assert query["email"] == ["louise.bayeux@example.org"]
     (event,) = _events()
     assert event.kind == EventKind.ACCESS_GRANTED
-    assert event.patron == patron_bayeux.pseudonym
+    assert event.patron == stats_pseudonym(patron_bayeux.pseudonym)
     assert (event.resource, event.connector, event.result) == ("vodeclic", "signed_link", "ok")
     assert event.network == calvados
     assert event.library == patron_bayeux.home_library
@@ -125,7 +126,7 @@ def test_patrons_who_may_not_use_the_resources_are_refused_with_their_message(
         "contact@mediatheque-bayeux.example",
         "02 31 00 00 00",
     )
-    assert event.patron == patron.pseudonym
+    assert event.patron == stats_pseudonym(patron.pseudonym)
     assert event.library == bayeux_library
 
 

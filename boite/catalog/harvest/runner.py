@@ -25,10 +25,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -40,6 +44,7 @@ from django.utils.translation import gettext_lazy
 from boite.catalog.harvest import get_format
 from boite.catalog.harvest.base import Deletion, Options, Rejection, SourceError
 from boite.catalog.harvest.reader import COLUMNS, JSON_COLUMNS, Prepared, Reader
+from boite.catalog.harvest.sources import is_url, resolve_drop_file, unsupported_address_message
 from boite.catalog.models import (
     Audience,
     HarvestRun,
@@ -64,19 +69,64 @@ def start_run(
     resource: Resource,
     *,
     source: str = "",
+    drop_file: str = "",
     format_name: str = "",
     mode: str = HarvestRun.Mode.FULL,
     force: bool = False,
     user=None,
 ) -> HarvestRun:
+    """Queue a run of the resource's source as it is now (address, uploaded file or drop-
+    directory name), or of the `source` / `drop_file` given instead. A `source` that is
+    not an http(s) address is the operator's own file: only `execute(run, local_path=…)`
+    in the same process reads it (`harvest()`, `manage.py harvest`); a queued run never
+    reads a path from the database."""
+    if source or drop_file:
+        address, upload, dropped = source, "", drop_file
+    else:
+        address = resource.harvest_source
+        upload = resource.harvest_file.name if resource.harvest_file else ""
+        dropped = resource.harvest_drop_file
     return HarvestRun.objects.create(
         resource=resource,
-        source=source or resource.harvest_source,
+        source=address,
+        source_file=upload,
+        drop_file=dropped,
         format=format_name or resource.harvest_format,
         mode=mode,
         force=force,
         started_by=user,
     )
+
+
+@contextmanager
+def _source_of(run: HarvestRun, local_path: Path | str | None) -> Iterator[str]:
+    """What the run's format reads: an http(s) address, or a local path resolved here —
+    the uploaded file in private storage, a file resolved inside the drop directory now,
+    or the operator's file handed to `execute()`. Anything else is refused."""
+    if local_path is not None:
+        yield str(local_path)
+    elif run.source_file:
+        storage = run.source_file.storage
+        try:
+            path = Path(storage.path(run.source_file.name))
+        except NotImplementedError:  # a storage without local files: spooled to one
+            with tempfile.NamedTemporaryFile(suffix=Path(run.source_file.name).suffix) as copy:
+                with run.source_file.open("rb") as stored:
+                    shutil.copyfileobj(stored, copy)
+                copy.flush()
+                yield copy.name
+            return
+        if not path.is_file():
+            raise SourceError(_("the uploaded file of this run is missing"))
+        yield str(path)
+    elif run.drop_file:
+        yield str(resolve_drop_file(run.drop_file))
+    elif is_url(run.source):
+        yield run.source
+    elif run.source:
+        raise SourceError(unsupported_address_message())
+    else:
+        raise SourceError(_("The resource has no harvest source or format."))
 
 
 INTERRUPTED = gettext_lazy(
@@ -85,17 +135,24 @@ INTERRUPTED = gettext_lazy(
 )
 
 
-def execute(run: HarvestRun, progress: Callable[[HarvestRun], None] | None = None) -> HarvestRun:
-    """Run a queued harvest to its end; never raises for a bad source (the run says why)."""
+def execute(
+    run: HarvestRun,
+    progress: Callable[[HarvestRun], None] | None = None,
+    *,
+    local_path: Path | str | None = None,
+) -> HarvestRun:
+    """Run a queued harvest to its end; never raises for a bad source (the run says why).
+    `local_path` is a file the server's operator names (command line, demo, tests)."""
     run.status = HarvestRun.Status.RUNNING
     run.started_at = run.heartbeat_at = timezone.now()
     run.save(update_fields=["status", "started_at", "heartbeat_at"])
     try:
         with Heartbeat(HarvestRun.objects.filter(pk=run.pk), key=_beat_key(run.pk)):
-            if not run.source or not run.format:
+            if not run.format:
                 raise SourceError(_("The resource has no harvest source or format."))
             get_format(run.format)  # an unknown format is a SourceError before anything starts
-            _harvest(run, progress)
+            with _source_of(run, local_path) as source:
+                _harvest(run, source, progress)
     except SourceError as error:
         _fail(run, HarvestRun.Status.FAILED, _("Unreadable source: %(error)s") % {"error": error})
     except RefusedError as error:
@@ -227,7 +284,7 @@ def live_progress(run: HarvestRun) -> HarvestRun:
 # -- the run ----------------------------------------------------------------------------
 
 
-def _harvest(run: HarvestRun, progress) -> None:
+def _harvest(run: HarvestRun, source: str, progress) -> None:
     from boite.catalog.search import get_backend
 
     resource = run.resource
@@ -241,7 +298,7 @@ def _harvest(run: HarvestRun, progress) -> None:
         auth=(resource.harvest_auth, resource.harvest_username, resource.harvest_secret),
         on_total=on_total,
     )
-    reader = Reader(run.format, run.source, options, youth=resource.audience == Audience.YOUTH)
+    reader = Reader(run.format, source, options, youth=resource.audience == Audience.YOUTH)
     writer = _Writer(run)
     full = run.mode == HarvestRun.Mode.FULL
     active = Record.objects.filter(resource=resource, withdrawn=False)
@@ -519,6 +576,9 @@ def _upsert_sql(count: int) -> str:
 
 
 def harvest(resource: Resource, **kwargs) -> HarvestRun:
-    """Start and execute a run at once (the command line and the tests)."""
+    """Start and execute a run at once (the command line, the demo and the tests); a
+    `source` that is not an address is the caller's own local file."""
     progress = kwargs.pop("progress", None)
-    return execute(start_run(resource, **kwargs), progress)
+    source = str(kwargs.get("source") or "")
+    local = source if source and not is_url(source) else None
+    return execute(start_run(resource, **kwargs), progress, local_path=local)

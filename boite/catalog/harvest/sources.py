@@ -1,4 +1,10 @@
-"""Opening a source: a file path or an http(s) URL, read as a stream.
+"""Opening a source: an http(s) URL, or a local file the portal resolved itself, read as
+a stream.
+
+Formats receive one of the two. A local file is never a path someone typed: it is an
+uploaded file kept with the resource (private storage) or a file of the drop directory
+(`CATALOG_DROP_DIR`), resolved inside it by `resolve_drop_file()` (see the end of this
+module and `boite.lib.dropdir`).
 
 HTTP goes through httpx with timeouts, a few retries on transient failures, and the
 authentication saved on the resource (HTTP Basic or a bearer token).
@@ -121,3 +127,57 @@ def open_binary(source: str, options: Options) -> Iterator[IO[bytes]]:
         ) from None
     with handle:
         yield handle
+
+
+# -- the file half: where a local source may come from -----------------------------------
+
+
+def unsupported_address_message() -> str:
+    return _("unsupported address: use http:// or https://")
+
+
+def outside_drop_dir_message() -> str:
+    return _("file outside the drop directory")
+
+
+def superuser_only_message() -> str:
+    return _("only a superuser may choose a file of the drop directory")
+
+
+def drop_dir() -> Path | None:
+    """The drop directory, or None when the feature is off (CATALOG_DROP_DIR unset)."""
+    from django.conf import settings
+
+    configured = getattr(settings, "CATALOG_DROP_DIR", None)
+    return Path(configured) if configured else None
+
+
+def drop_files() -> list[str]:
+    """The names a superuser may choose from the drop directory (empty when it is off)."""
+    from boite.lib.dropdir import files_in
+
+    root = drop_dir()
+    return files_in(root) if root else []
+
+
+def resolve_drop_file(name: str) -> Path:
+    """The real path of a drop-directory file, resolved inside the directory now (not at
+    the time it was chosen); SourceError when it is outside, missing, or the feature off."""
+    from boite.lib.dropdir import OutsideDirectory, resolve_inside
+
+    root = drop_dir()
+    if root is None:
+        raise SourceError(_("the drop directory is not configured on this server"))
+    try:
+        path = resolve_inside(root, name)
+    except OutsideDirectory:
+        raise SourceError(outside_drop_dir_message()) from None
+    if not path.is_file():
+        raise SourceError(_("no such file in the drop directory: %(name)s") % {"name": name})
+    return path
+
+
+def check_address(value: str) -> None:
+    """A typed harvest source is an http(s) address and nothing else: no path, no file:."""
+    if value and not is_url(value.strip()):
+        raise SourceError(unsupported_address_message())

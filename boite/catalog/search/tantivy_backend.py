@@ -30,6 +30,7 @@ from boite.catalog.search.base import (
     SearchResults,
 )
 from boite.lib.text import fold
+from boite.lib.varfiles import private_dir
 
 SCHEMA_VERSION = "3"
 # Bytes of the index writer's heap. At 64 MB, a run that added 1 340 000 documents (a 2 GB
@@ -232,7 +233,7 @@ class TantivyBackend(Backend):
 
     def _open(self) -> tantivy.Index:
         version = self.path / "boite-schema-version"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # 0700: the index holds the whole catalogue
         # Every gunicorn worker and the Huey worker open the index when they start, often
         # at the same moment: one at a time, or one would read the version file another
         # is writing, take the index for an old layout and delete it (found by the load
@@ -242,7 +243,7 @@ class TantivyBackend(Backend):
             found = version.read_text().strip() if version.exists() else None
             if self.path.exists() and found != SCHEMA_VERSION:
                 shutil.rmtree(self.path)  # derived data: an old layout is rebuilt by reindex
-            self.path.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path)
             index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
             if found != SCHEMA_VERSION:
                 version.write_text(SCHEMA_VERSION)

@@ -21,6 +21,7 @@ FIXTURES = Path(demo.__file__).parent / "fixtures"
 @pytest.fixture(autouse=True)
 def _search_index(settings, tmp_path):
     settings.CATALOG_INDEX_DIR = tmp_path / "index"
+    settings.CATALOG_FILES_ROOT = tmp_path / "catalog-files"
     yield
     _instances.clear()
 
@@ -38,15 +39,23 @@ def provider(db, calvados) -> Provider:
 
 
 @pytest.fixture
-def make_resource(provider, calvados):
+def make_resource(provider, calvados, settings):
+    """A resource whose source is an address, or — given a local file — that file chosen
+    from the drop directory (its folder), as a superuser would choose it."""
+
     def _make(slug="essai", fmt="csv", source="", options=None, networks=None, **extra):
+        source = str(source)
+        if source and not source.startswith(("http://", "https://")):
+            settings.CATALOG_DROP_DIR = Path(source).parent
+            extra["harvest_drop_file"] = Path(source).name
+            source = ""
         resource = Resource.objects.create(
             provider=provider,
             name=extra.pop("name", slug.title()),
             slug=slug,
             category=extra.pop("category", Category.BOOK),
             harvest_format=fmt,
-            harvest_source=str(source),
+            harvest_source=source,
             harvest_options=options or {},
             owner=extra.pop("owner", calvados),
             **extra,

@@ -121,9 +121,17 @@ def test_an_unreadable_source_leaves_the_catalogue_exactly_as_it_was(
 
 
 def test_missing_file_is_a_clear_error(db, make_resource):
-    run = harvest(make_resource(source="/nonexistent/catalogue.csv"))
+    run = harvest(make_resource(), source="/nonexistent/catalogue.csv")  # the operator's
     assert run.status == HarvestRun.Status.FAILED
     assert run.error == "Source illisible : fichier introuvable : /nonexistent/catalogue.csv"
+
+
+def test_missing_drop_file_is_a_clear_error(db, make_resource, tmp_path):
+    run = harvest(make_resource(source=tmp_path / "parti.csv"))
+    assert run.status == HarvestRun.Status.FAILED
+    assert run.error == (
+        "Source illisible : aucun fichier de ce nom dans le dossier de dépôt : parti.csv"
+    )
 
 
 def test_command_line_harvest(db, make_resource, tmp_path, ten):

@@ -170,13 +170,15 @@ def test_a_running_harvest_page_works_without_javascript(
     assert client.get(f"/gestion/catalogue/moissons/{run.pk}/etat/").json()["percent"] == 40
 
 
-def test_failed_harvest_shows_the_error(client, login, admin_calvados, make_resource):
-    resource = make_resource(slug="cassee", source="/nonexistent.csv")
+def test_failed_harvest_shows_the_error(client, login, admin_calvados, make_resource, tmp_path):
+    resource = make_resource(slug="cassee", source=tmp_path / "absent.csv")
     login(client, admin_calvados)
     client.post(f"/gestion/catalogue/{resource.slug}/moissonner/", {"mode": "full"})
     run = resource.runs.get()
     page = client.get(run.get_absolute_url()).content.decode()
-    assert "Source illisible : fichier introuvable : /nonexistent.csv" in page
+    assert (
+        "Source illisible : aucun fichier de ce nom dans le dossier de dépôt : absent.csv" in page
+    )
     assert "Le catalogue est resté tel" in page
 
 

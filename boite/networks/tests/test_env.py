@@ -76,10 +76,23 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
         SECRET_KEY="x" * 30 + "-production-secret-key-of-sufficient-length",
         ALLOWED_HOSTS="boitenumerique.example",
         BOITE_SECRET_KEYS="IyaiVS_gG8xT_3pWWBMr_ZuNRL8ZvKqiQj-qSBdN8ZU=",
-        BOITE_VAR_DIR=str(tmp_path),
+        OIDC_RSA_PRIVATE_KEY=_rsa_key_pem(),
+        BOITE_VAR_DIR=str(tmp_path / "var"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _rsa_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def test_production_without_its_own_secret_keys_is_warned(tmp_path):

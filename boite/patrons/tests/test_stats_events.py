@@ -10,6 +10,7 @@ from django.utils import timezone
 from boite.patrons import services
 from boite.patrons.factories import make_patron
 from boite.patrons.models import Patron, PatronEvent
+from boite.stats.events import stats_pseudonym
 from boite.stats.models import DailyCount, Event, EventKind, MonthlyUnique
 from boite.stats.rollup import rollup
 
@@ -33,7 +34,7 @@ def test_registration_writes_a_pseudonymous_event(bayeux_library):
     patron = _register(bayeux_library, "alice@example.org", born=date(2015, 6, 1))
     event = Event.objects.get()
     assert event.kind == EventKind.REGISTRATION
-    assert event.patron == patron.pseudonym
+    assert event.patron == stats_pseudonym(patron.pseudonym) != patron.pseudonym
     assert event.library == bayeux_library
     assert event.network == bayeux_library.network
     assert event.commune == bayeux_library.authority
@@ -69,7 +70,7 @@ def test_every_step_writes_one_event(bayeux_library, lisieux_library, librarian_
         EventKind.SUSPENSION: 1,
         EventKind.EXPIRY: 1,
     }
-    assert Event.objects.get(kind=EventKind.EXPIRY).patron == old.pseudonym
+    assert Event.objects.get(kind=EventKind.EXPIRY).patron == stats_pseudonym(old.pseudonym)
     assert set(
         Event.objects.filter(kind=EventKind.SUSPENSION).values_list("age_band", flat=True)
     ) == {"65+"}
@@ -111,7 +112,9 @@ def test_figures_survive_erasure(bayeux_library):
     services.erase(patron)
     rollup(today, today)
     assert sorted(DailyCount.objects.values_list("kind", "count", "patrons")) == before
-    # The pseudonym stays on the erased patron and in the events; nothing else does.
+    # The events keep a keyed hash of the pseudonym: nothing that joins the patron table.
     patron.refresh_from_db()
     assert patron.user is None
-    assert set(Event.objects.values_list("patron", flat=True)) == {patron.pseudonym}
+    assert set(Event.objects.values_list("patron", flat=True)) == {
+        stats_pseudonym(patron.pseudonym)
+    }

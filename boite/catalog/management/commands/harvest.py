@@ -1,5 +1,8 @@
 """`manage.py harvest RESOURCE [--source PATH_OR_URL] [--format NAME]
-[--full|--incremental] [--force]`, with a progress bar on a terminal."""
+[--full|--incremental] [--force]`, with a progress bar on a terminal.
+
+The command line is the server's operator's: a `--source` path is read as given (the
+web never offers that; see `runner.start_run`)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from boite.catalog.harvest import FORMATS
 from boite.catalog.harvest.runner import execute, start_run
+from boite.catalog.harvest.sources import is_url
 from boite.catalog.models import HarvestRun, Resource
 
 
@@ -51,7 +55,8 @@ class Command(BaseCommand):
                     bar.total = current.total
                 bar.update(current.read - bar.n)
 
-        execute(run, progress)
+        source = options["source"]
+        execute(run, progress, local_path=source if source and not is_url(source) else None)
         if bar is not None:
             bar.close()
         summary = (
