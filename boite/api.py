@@ -12,23 +12,42 @@ from django.conf import settings
 from ninja import NinjaAPI
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
+from boite.lib import counters
+from boite.lib.lockout import hash_of
 from boite.lib.security import client_address
 
 
-class _PerAddress(AnonRateThrottle):
+class _Counted:
+    """Count in the counters store that never evicts (boite.lib.counters), one window of
+    `duration` seconds at a time, atomically, instead of django-ninja's list of times in
+    the cache (read, changed and written back: two servers lose each other's hits)."""
+
+    def allow_request(self, request) -> bool:
+        self.key = self.get_cache_key(request)
+        if self.key is None:
+            return True
+        self.count = counters.hit(self.key, self.duration)
+        return self.count <= self.num_requests
+
+    def wait(self) -> float | None:
+        return float(self.duration)
+
+
+class _PerAddress(_Counted, AnonRateThrottle):
     def get_ident(self, request) -> str:
         # django-ninja's own rule trusts the whole X-Forwarded-For when no proxy count is
-        # set: a forged header would escape the limit. The portal's rule instead.
-        return client_address(request)
+        # set: a forged header would escape the limit. The portal's rule instead (hashed:
+        # the counters store keeps no address).
+        return hash_of(client_address(request))
 
 
-class _PerAccount(AuthRateThrottle):
+class _PerAccount(_Counted, AuthRateThrottle):
     def get_ident(self, request) -> str:
-        return client_address(request)
+        return hash_of(client_address(request))
 
 
 # Rate limits per client (IP address when anonymous, account when logged in), counted in
-# the cache (Redis in production); past them the API answers 429.
+# the counters store; past them the API answers 429.
 api = NinjaAPI(
     title="Boîte",
     version="1",
