@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "boite.lib.security.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -283,6 +284,22 @@ LOGGING = {
         "boite.security": {"level": "INFO"},
     },
 }
+
+# -- uploads and request bodies (docs/deployment.md « Uploads and request bodies ») ------
+# Public images (logos) are decoded and re-encoded by boite.lib.images within these limits.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_MB", 2, minimum=1) * 1024 * 1024
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 16, minimum=1) * 1_000_000
+# Django's own bounds: form fields read into memory, files kept in memory before a
+# temporary file, number of fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# boite.lib.security.RequestBodyLimitMiddleware refuses with 413, before reading it, a
+# body larger than this (the largest upload, PRO_MAX_UPLOAD_MB, plus the form around it),
+# and for a visitor who is not logged in (registration, login, password reset, contact)
+# one larger than ANONYMOUS_BODY_MAX_KB.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_MB", 32, minimum=1) * 1024 * 1024
+ANONYMOUS_BODY_MAX_BYTES = env_int("ANONYMOUS_BODY_MAX_KB", 64, minimum=8) * 1024
 
 # -- pro (professional space) ------------------------------------------------------------
 # Files uploaded by staff live outside MEDIA_ROOT and are served only by boite.pro views.
