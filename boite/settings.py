@@ -289,6 +289,9 @@ LOGGING = {
 # Public images (logos) are decoded and re-encoded by boite.lib.images within these limits.
 IMAGE_MAX_BYTES = env_int("IMAGE_MAX_MB", 2, minimum=1) * 1024 * 1024
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 16, minimum=1) * 1_000_000
+# Images among staff files (pro attachments, scanned agreements) are decoded too, and
+# those the professional space shows inline re-encoded: a photo or a 600 dpi scan fits.
+UPLOAD_IMAGE_MAX_PIXELS = env_int("UPLOAD_IMAGE_MAX_MEGAPIXELS", 50, minimum=1) * 1_000_000
 # Django's own bounds: form fields read into memory, files kept in memory before a
 # temporary file, number of fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

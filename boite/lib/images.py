@@ -57,10 +57,14 @@ def _refuse_vector(head: bytes, name: str) -> None:
         )
 
 
-def open_image(uploaded) -> Image.Image:
+def open_image(
+    uploaded, *, max_bytes: int | None = None, max_pixels: int | None = None
+) -> Image.Image:
     """The decoded image, or ValidationError (translated, with a code) when it is not an
-    acceptable raster image within the limits."""
-    max_bytes, max_pixels = _limits()
+    acceptable raster image within the limits (by default the settings' for logos)."""
+    default_bytes, default_pixels = _limits()
+    max_bytes = max_bytes or default_bytes
+    max_pixels = max_pixels or default_pixels
     name = getattr(uploaded, "name", "") or ""
     uploaded.seek(0)
     head = uploaded.read(512)
@@ -109,9 +113,11 @@ def open_image(uploaded) -> Image.Image:
     return image
 
 
-def reencoded(uploaded) -> ContentFile:
+def reencoded(
+    uploaded, *, max_bytes: int | None = None, max_pixels: int | None = None
+) -> ContentFile:
     """The image written again by Pillow from its pixels, named `<stem>.<format>`."""
-    image = open_image(uploaded)
+    image = open_image(uploaded, max_bytes=max_bytes, max_pixels=max_pixels)
     kind = image.format
     if kind == "GIF":
         image.seek(0)  # the first frame of an animation: a logo stands still

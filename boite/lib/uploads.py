@@ -174,12 +174,32 @@ def check_upload(uploaded, *, extensions: Iterable[str], max_bytes: int) -> File
     head = uploaded.read(SNIFF_BYTES)
     uploaded.seek(0)
     kind = KINDS[ext]
-    if not kind.looks_right(head) or (kind.archive and not _archive_is_harmless(uploaded)):
+    if (
+        not kind.looks_right(head)
+        or (kind.archive and not _archive_is_harmless(uploaded))
+        or (kind.image and not _image_is_whole(uploaded))
+    ):
         raise ValidationError(
             _("The content of this file does not match its extension « .%(ext)s ».") % {"ext": ext},
             code="file_content",
         )
     return kind
+
+
+def _image_is_whole(uploaded) -> bool:
+    """A raster image Pillow reads as the format its first bytes promise, within
+    `UPLOAD_IMAGE_MAX_PIXELS` (a decompression bomb is refused before decoding)."""
+    from boite.lib.images import open_image
+
+    try:
+        open_image(
+            uploaded,
+            max_bytes=uploaded.size,
+            max_pixels=getattr(settings, "UPLOAD_IMAGE_MAX_PIXELS", 50_000_000),
+        )
+    except ValidationError:
+        return False
+    return True
 
 
 @deconstructible(path="boite.lib.uploads.UploadCheck")
