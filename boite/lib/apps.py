@@ -3,8 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LibConfig(AppConfig):
-    """Shared helpers; its one table keeps the e-mails the worker could not deliver."""
+    """Shared helpers; its tables keep the e-mails the worker could not deliver and,
+    without Redis, the login and rate-limit counters."""
 
     name = "boite.lib"
     label = "lib"
     verbose_name = _("Technical")
+
+    def ready(self) -> None:
+        from boite.lib import counters  # noqa: F401  (registers its deployment check)

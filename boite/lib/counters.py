@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 
+from django.core import checks
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.redis import RedisCache
@@ -168,3 +169,40 @@ class DatabaseCounters(BaseCache):
     def prune(self) -> int:
         """Delete the rows whose window has ended; return how many."""
         return self._model().objects.filter(expires__lte=time.time()).delete()[0]
+
+
+# -- deployment check -----------------------------------------------------------------------
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_counters_never_evicted(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`check --deploy` warns when the counters could be evicted: a store that is not
+    one of the two above, or a Redis whose policy may drop any key (allkeys-*)."""
+    counters_store = store()
+    hint = "See « Caches and counters » in docs/deployment.md."
+    if isinstance(counters_store, DatabaseCounters):
+        return []
+    if not isinstance(counters_store, RedisCounters):
+        return [
+            checks.Warning(
+                "The 'counters' cache is neither Redis nor the database: login lockouts and "
+                "rate limits may be evicted or kept per process.",
+                hint=hint,
+                id="boite.W020",
+            )
+        ]
+    try:
+        client = counters_store._cache.get_client(write=True)
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy", "")
+    except Exception:  # CONFIG refused (managed Redis) or Redis down: nothing to tell
+        return []
+    if policy.startswith("allkeys"):
+        return [
+            checks.Warning(
+                f"The Redis of the counters evicts any key (maxmemory-policy {policy}): "
+                "a flood of kept pages could wipe login lockouts.",
+                hint=f"Use noeviction, or a Redis of its own (COUNTERS_REDIS_URL). {hint}",
+                id="boite.W020",
+            )
+        ]
+    return []

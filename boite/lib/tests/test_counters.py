@@ -150,3 +150,27 @@ def test_two_threads_counting_at_once_lose_no_hit(store, request):
     for thread in threads:
         thread.join()
     assert counters.value("race") == 2 * per_thread
+
+
+def test_the_deployment_check_warns_of_a_redis_that_evicts_any_key(redis_store, monkeypatch):
+    from boite.lib.counters import check_counters_never_evicted
+
+    client = counters.store()._cache.get_client(write=True)
+    monkeypatch.setattr(
+        type(client), "config_get", lambda self, name: {name: "allkeys-lru"}, raising=True
+    )
+    assert [w.id for w in check_counters_never_evicted()] == ["boite.W020"]
+    monkeypatch.setattr(type(client), "config_get", lambda self, name: {name: "noeviction"})
+    assert check_counters_never_evicted() == []
+
+
+def test_the_deployment_check_warns_of_counters_in_a_culling_cache(settings):
+    from boite.lib.counters import check_counters_never_evicted
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "counters": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    assert [w.id for w in check_counters_never_evicted()] == ["boite.W020"]
+    settings.CACHES = {**settings.CACHES, "counters": {"BACKEND": _DATABASE}}
+    assert check_counters_never_evicted() == []
