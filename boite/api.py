@@ -4,17 +4,21 @@ Each app that has an `api.py` with a `router` is mounted here, in INSTALLED_APPS
 order, so that adding an endpoint never touches this file.
 """
 
+import logging
 from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
 from django.conf import settings
+from django.db import DatabaseError
 from ninja import NinjaAPI
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from boite.lib import counters
 from boite.lib.lockout import hash_of
 from boite.lib.security import client_address
+
+_log = logging.getLogger("boite.security")
 
 
 class _Counted:
@@ -26,7 +30,13 @@ class _Counted:
         self.key = self.get_cache_key(request)
         if self.key is None:
             return True
-        self.count = counters.hit(self.key, self.duration)
+        try:
+            self.count = counters.hit(self.key, self.duration)
+        except DatabaseError:
+            # SQLite busy past its timeout (a harvest's long write): the API limit
+            # protects the server's time, not a person, so the request goes on.
+            _log.warning("API rate limit not counted: the counters table is busy")
+            return True
         return self.count <= self.num_requests
 
     def wait(self) -> float | None:
