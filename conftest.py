@@ -11,9 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.test import Client
 
+from boite.lib.counters import DatabaseCounters
 from boite.networks.models import (
     Authority,
     AuthorityPopulation,
@@ -28,12 +30,20 @@ Kind = StaffRole.Kind
 PASSWORD = "correct horse battery staple"
 
 
+def _clear_caches() -> None:
+    # The counters kept in the database go with the test's transaction; the others
+    # (process memory, or Redis when REDIS_URL is set) are emptied.
+    for alias in settings.CACHES:
+        if not isinstance(caches[alias], DatabaseCounters):
+            caches[alias].clear()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # The host → network cache must not outlive the test database rows it points to.
-    cache.clear()
+    _clear_caches()
     yield
-    cache.clear()
+    _clear_caches()
 
 
 def _commune(code: str, name: str, postal: str, population: int) -> Authority:

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "boite.lib.security.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,27 +156,62 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "admin:login"
 
-# Cache: Redis when REDIS_URL is set; otherwise files under var/cache, which the web
-# processes and the worker share (rate limits, a harvest's live progress); process
-# memory in the tests.
+# Caches, three aliases (docs/deployment.md « Caches and counters »):
+# - `default`: what may be lost (a network by host name, a harvest's live progress,
+#   statistics tables, sessions read through);
+# - `pages`: the public pages kept for anonymous visitors (boite.lib.pagecache), apart so
+#   that a flood of pages can only push out other pages;
+# - `counters`: login lockouts and rate limits (boite.lib.counters), in a store that never
+#   evicts to make room: Redis (COUNTERS_REDIS_URL, by default REDIS_URL, whose
+#   maxmemory-policy must not be allkeys-*), else a table of the database.
+# Without Redis `default` and `pages` are files under var/cache, which the web processes
+# and the worker share; process memory in the tests.
 REDIS_URL = env_str("REDIS_URL")
+COUNTERS_REDIS_URL = env_str("COUNTERS_REDIS_URL", REDIS_URL)
+_COUNTERS_IN_DATABASE = {"BACKEND": "boite.lib.counters.DatabaseCounters"}
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pages",
+        },
     }
     # Sessions read from Redis, written through to the database: one query fewer on each
     # request of a logged-in person (make loadtest). Not with the per-process memory
     # cache, where a session ended in one gunicorn worker would live on in another.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 elif TESTING:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+    }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "page-cache"),
+            "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_MAX_ENTRIES", 5000, minimum=100)},
+        },
     }
+CACHES["counters"] = (
+    {
+        "BACKEND": "boite.lib.counters.RedisCounters",
+        "LOCATION": COUNTERS_REDIS_URL,
+        "KEY_PREFIX": "counters",
+        "TIMEOUT": None,
+    }
+    if COUNTERS_REDIS_URL
+    else _COUNTERS_IN_DATABASE
+)
 
 # Background jobs: Huey on SQLite under var/, or on Redis when REDIS_URL is set.
 # Tests run tasks immediately, in the calling thread.
@@ -251,8 +287,29 @@ LOGGING = {
         # httpx logs every request URL at INFO, and some URLs carry secrets or personal
         # data (SUSHI API keys, ODL checkout parameters): keep them out of the logs.
         "httpx": {"level": "WARNING"},
+        # Login failures and lockouts, rate limits, refused uploads and bodies.
+        "boite.security": {"level": "INFO"},
     },
 }
+
+# -- uploads and request bodies (docs/deployment.md « Uploads and request bodies ») ------
+# Public images (logos) are decoded and re-encoded by boite.lib.images within these limits.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_MB", 2, minimum=1) * 1024 * 1024
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_MEGAPIXELS", 16, minimum=1) * 1_000_000
+# Images among staff files (pro attachments, scanned agreements) are decoded too, and
+# those the professional space shows inline re-encoded: a photo or a 600 dpi scan fits.
+UPLOAD_IMAGE_MAX_PIXELS = env_int("UPLOAD_IMAGE_MAX_MEGAPIXELS", 50, minimum=1) * 1_000_000
+# Django's own bounds: form fields read into memory, files kept in memory before a
+# temporary file, number of fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# boite.lib.security.RequestBodyLimitMiddleware refuses with 413, before reading it, a
+# body larger than this (the largest upload, PRO_MAX_UPLOAD_MB, plus the form around it),
+# and for a visitor who is not logged in (registration, login, password reset, contact)
+# one larger than ANONYMOUS_BODY_MAX_KB.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_MB", 32, minimum=1) * 1024 * 1024
+ANONYMOUS_BODY_MAX_BYTES = env_int("ANONYMOUS_BODY_MAX_KB", 64, minimum=8) * 1024
 
 # -- pro (professional space) ------------------------------------------------------------
 # Files uploaded by staff live outside MEDIA_ROOT and are served only by boite.pro views.
@@ -277,6 +334,11 @@ PASSWORD_RESET_TIMEOUT = 24 * 3600
 PATRONS_LOGIN_FAILURES_PER_ACCOUNT = env_int("PATRONS_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
 PATRONS_LOGIN_FAILURES_PER_IP = env_int("PATRONS_LOGIN_FAILURES_PER_IP", 20, minimum=1)
 PATRONS_LOGIN_LOCKOUT_SECONDS = env_int("PATRONS_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# The staff's login (/admin/login/) has the same limits, settings of its own
+# (boite.lib.lockout: a lock per account and address, doubling with each failure).
+STAFF_LOGIN_FAILURES_PER_ACCOUNT = env_int("STAFF_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+STAFF_LOGIN_FAILURES_PER_IP = env_int("STAFF_LOGIN_FAILURES_PER_IP", 20, minimum=1)
+STAFF_LOGIN_LOCKOUT_SECONDS = env_int("STAFF_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 PATRONS_REGISTRATIONS_PER_IP_PER_HOUR = env_int(
     "PATRONS_REGISTRATIONS_PER_IP_PER_HOUR", 5, minimum=1
 )

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from boite import views
 from boite.api import api
+from boite.lib.uploads import serve_media
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -23,5 +23,5 @@ urlpatterns = [
 ]
 
 if settings.DEBUG or settings.TESTING:
-    # Uploaded files; in production the reverse proxy serves MEDIA_ROOT.
-    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    # Uploaded files; in production the reverse proxy serves MEDIA_ROOT (same headers).
+    urlpatterns.append(path("media/<path:path>", serve_media))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from boite.catalog.categories import Category
 from boite.lib.crypto import EncryptedTextField
+from boite.lib.images import RasterImageField
 from boite.lib.uploads import PrivateStorage, UploadCheck
 from boite.networks.models import NetworkOwned
 
@@ -119,11 +119,11 @@ class Resource(NetworkOwned):
     )
     age_min = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
     age_max = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
-    logo = models.FileField(
+    logo = RasterImageField(
         _("logo"),
         upload_to="catalog/logos/",
         blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp", "svg"])],
+        help_text=_("PNG, JPEG, WebP or GIF; stored re-encoded (no SVG: it can carry scripts)."),
     )
     how_to_computer = models.TextField(_("how to use it on a computer"), blank=True)
     how_to_phone = models.TextField(_("how to use it on a phone or tablet"), blank=True)

@@ -5,13 +5,22 @@ rendered to ODT. Tabular exports (finance calls, statistics tables) take a heade
 and rows and all go through `csv_bytes()` / `xlsx_bytes()` (or `tabular_download()`),
 so every CSV and spreadsheet of the portal looks the same. Amounts are Decimal and stay
 numbers in XLSX (not text), so the finance software can sum them.
+
+No exported cell is ever a formula. What people typed — a patron's name, a title from a
+provider's feed — may start with `=`, `+`, `-`, `@`, a tab or a carriage return, which a
+spreadsheet would run (`=HYPERLINK(…)` sending the sheet's data away, `=cmd|…`). Every
+text cell goes through `inert()` (OWASP's rule: such a text gets a leading `'`), and in
+XLSX every text cell is written as text, with the text format `@`. Numbers, dates and
+Decimals are not text: a negative amount stays a number. A streamed CSV uses
+`csv_stream()`, the same rule row by row. ODT letters are documents, not sheets: their
+tables are never evaluated.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -110,28 +119,71 @@ def odt(blocks: Iterable[Block], *, title: str = "") -> bytes:
 
 
 TABULAR_FORMATS = ("csv", "xlsx")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
 # Characters Excel refuses in a sheet's name (openpyxl raises on them).
 _NOT_IN_SHEET_NAMES = str.maketrans("", "", "[]:*?/\\")
 
 
+def inert(value: object) -> object:
+    """A cell a spreadsheet will not run: a text that starts like a formula gets a
+    leading apostrophe; anything that is not text (numbers, dates) is left as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal):
+        return value
+    return inert(str(value))
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """The lines of `csv_bytes()` one at a time, for a StreamingHttpResponse."""
+    writer = csv.writer(_Echo(), delimiter=";")
+    yield "\ufeff" + writer.writerow([inert(str(label)) for label in header])
+    for row in rows:
+        yield writer.writerow([_csv_cell(v) for v in row])
+
+
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """CSV for French spreadsheets and finance software: UTF-8 with BOM, semicolons,
     decimal point kept as a dot (machine-readable amounts), dates as YYYY-MM-DD, an
-    empty cell for None."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([str(label) for label in header])
-    for row in rows:
-        writer.writerow(
-            [v.isoformat() if isinstance(v, date) else ("" if v is None else v) for v in row]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    empty cell for None, no text a spreadsheet would run (`inert()`)."""
+    return "".join(csv_stream(header, rows)).encode("utf-8")
+
+
+def _as_text(worksheet, row: Sequence[object]) -> list[object]:
+    """The row's text values as text cells (openpyxl would take `=…` for a formula),
+    made inert; other values as they are, for openpyxl to type."""
+    from openpyxl.cell.cell import Cell
+
+    cells: list[object] = []
+    for value in row:
+        if isinstance(value, str):
+            cell = Cell(worksheet, value=inert(value))
+            cell.data_type = "s"
+            cell.number_format = "@"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
 
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
     """One sheet: a bold, frozen header row, then the rows. Numbers stay numbers (Decimal
-    amounts shown with two decimals), None is an empty cell; the sheet's name is cut to
+    amounts shown with two decimals), texts are text cells (never formulas), None is an
+    empty cell; the sheet's name is cut to
     Excel's 31 characters and rid of the characters Excel refuses."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -139,12 +191,12 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet
     workbook = Workbook()
     worksheet = workbook.active
     worksheet.title = str(sheet).translate(_NOT_IN_SHEET_NAMES)[:31] or "Sheet"
-    worksheet.append([str(label) for label in header])
+    worksheet.append(_as_text(worksheet, [str(label) for label in header]))
     for cell in worksheet[1]:
         cell.font = Font(bold=True)
     worksheet.freeze_panes = "A2"
     for row in rows:
-        worksheet.append(list(row))
+        worksheet.append(_as_text(worksheet, row))
         for cell in worksheet[worksheet.max_row]:
             if isinstance(cell.value, Decimal):
                 cell.number_format = "#,##0.00"

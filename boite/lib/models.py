@@ -1,4 +1,5 @@
-"""What the shared helpers keep: the e-mails the worker gave up on (boite.lib.mail)."""
+"""What the shared helpers keep: the e-mails the worker gave up on (boite.lib.mail), and
+the counters of the login lockouts and rate limits without Redis (boite.lib.counters)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,21 @@ class UndeliveredMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipients}"
+
+
+class Counter(models.Model):
+    """One counter of `boite.lib.counters` (login failures, a lock's end, a rate limit)
+    when the portal runs without Redis. `name` holds a hash, never an address or an
+    e-mail; `expires` is a Unix timestamp, past which the row counts as absent until the
+    hourly `prune_counters` job deletes it."""
+
+    name = models.CharField(_("name"), max_length=250, unique=True)
+    value = models.BigIntegerField(_("value"), default=0)
+    expires = models.FloatField(_("expires (Unix time)"), db_index=True)
+
+    class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"

@@ -13,16 +13,22 @@ anything but a 200 HTML page, a page that sets a cookie or says `Cache-Control`
 (never_cache). A change in the back office shows to anonymous visitors within
 `PAGE_CACHE_SECONDS` (60 s; 0 turns the cache off, as in the tests but those of this
 module).
+
+Pages live in their own cache alias, `pages`: a flood of distinct addresses fills and
+culls that store only, never the login and rate-limit counters (`boite.lib.counters`)
+nor the rest of the cache. A store that refuses a write (Redis full under `noeviction`)
+costs the page its keeping, not the visitor their page.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
@@ -30,6 +36,8 @@ from django.utils import translation
 _TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 _PLACEHOLDER = "__boite_csrf_token__"
 _PREFIX = "page:1:"
+ALIAS = "pages"
+log = logging.getLogger(__name__)
 
 
 def _seconds() -> int:
@@ -68,6 +76,7 @@ def anonymous_page_cache(view):
         if not seconds or not _anonymous(request):
             return view(request, *args, **kwargs)
         key = _key(request)
+        cache = caches[ALIAS]
         kept = cache.get(key)
         if kept is not None:
             content_type, body = kept
@@ -78,7 +87,10 @@ def anonymous_page_cache(view):
         response = view(request, *args, **kwargs)
         if _keepable(response):
             body = _TOKEN.sub(rf"\g<1>{_PLACEHOLDER}\g<2>", response.content.decode())
-            cache.set(key, (response["Content-Type"], body), seconds)
+            try:
+                cache.set(key, (response["Content-Type"], body), seconds)
+            except Exception:  # a full or absent store: the page is served, not kept
+                log.warning("page cache: could not keep %s", request.path, exc_info=True)
         return response
 
     return wrapped

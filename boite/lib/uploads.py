@@ -16,6 +16,11 @@ Accepted files live outside MEDIA_ROOT (`PrivateStorage`, one setting per app), 
 never served by the web server, and leave only through `private_file_response()`: as
 an attachment (or an inline raster image), with the content type of their checked
 extension, `nosniff`, a sandboxing Content-Security-Policy and no caching.
+
+The public files of MEDIA_ROOT (logos, re-encoded by `boite.lib.images`) carry the same
+headers (`UPLOADED_FILE_HEADERS`): from the reverse proxy in production (its lines are
+in docs/deployment.md), from `serve_media()` when Django serves them (DEBUG, tests).
+Anything there that is not a raster image is sent as an attachment.
 """
 
 from __future__ import annotations
@@ -28,12 +33,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 SNIFF_BYTES = 2048
+# Every uploaded file goes out with these: the browser never guesses another type, and
+# a file opened on its own is a sandboxed document that may load nothing.
+UPLOADED_FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+}
 
 
 @dataclass(frozen=True)
@@ -189,12 +200,32 @@ def check_upload(uploaded, *, extensions: Iterable[str], max_bytes: int) -> File
     head = uploaded.read(SNIFF_BYTES)
     uploaded.seek(0)
     kind = KINDS[ext]
-    if not kind.looks_right(head) or (kind.archive and not _archive_is_harmless(uploaded)):
+    if (
+        not kind.looks_right(head)
+        or (kind.archive and not _archive_is_harmless(uploaded))
+        or (kind.image and not _image_is_whole(uploaded))
+    ):
         raise ValidationError(
             _("The content of this file does not match its extension « .%(ext)s ».") % {"ext": ext},
             code="file_content",
         )
     return kind
+
+
+def _image_is_whole(uploaded) -> bool:
+    """A raster image Pillow reads as the format its first bytes promise, within
+    `UPLOAD_IMAGE_MAX_PIXELS` (a decompression bomb is refused before decoding)."""
+    from boite.lib.images import open_image
+
+    try:
+        open_image(
+            uploaded,
+            max_bytes=uploaded.size,
+            max_pixels=getattr(settings, "UPLOAD_IMAGE_MAX_PIXELS", 50_000_000),
+        )
+    except ValidationError:
+        return False
+    return True
 
 
 @deconstructible(path="boite.lib.uploads.UploadCheck")
@@ -255,7 +286,20 @@ def private_file_response(field_file, name: str, *, inline_image: bool = False) 
     response = FileResponse(
         handle, as_attachment=not inline, filename=name, content_type=kind.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    for header, value in UPLOADED_FILE_HEADERS.items():
+        response[header] = value
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+    """A file of MEDIA_ROOT when Django serves them (DEBUG, tests), with the headers the
+    reverse proxy adds in production: a raster image inline, anything else attached."""
+    from django.views.static import serve
+
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    for header, value in UPLOADED_FILE_HEADERS.items():
+        response[header] = value
+    if not kind_of(path).image:
+        response["Content-Disposition"] = "attachment"
     return response

@@ -7,11 +7,12 @@ import re
 from django.contrib.auth.models import AbstractUser
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from boite.lib.images import RasterImageField
 from boite.lib.text import fold
 
 _HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
@@ -117,11 +118,11 @@ class Network(models.Model):
         related_name="networks",
         help_text=_("The authority that funds and runs this portal."),
     )
-    logo = models.FileField(
+    logo = RasterImageField(
         _("logo"),
         upload_to="networks/logos/",
         blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"])],
+        help_text=_("PNG, JPEG, WebP or GIF; stored re-encoded (no SVG: it can carry scripts)."),
     )
     primary_colour = models.CharField(
         _("main colour"),

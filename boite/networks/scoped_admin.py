@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from boite.lib.crypto import secret_fields
 from boite.networks.access import StaffAccess, staff_access
+from boite.networks.forms import StaffLoginForm
 from boite.networks.models import Library, Network, StaffRole
 
 Kind = StaffRole.Kind
@@ -41,6 +42,7 @@ class BoiteAdminSite(admin.AdminSite):
     site_header = _("Boîte — back office")
     site_title = _("Boîte back office")
     index_title = _("Administration of the portal")
+    login_form = StaffLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and staff_access(request.user).is_staff

@@ -7,7 +7,9 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from boite.lib import lockout
 from boite.networks.models import Library
 from boite.patrons import throttle
 from boite.patrons.identity import IdentityUnavailable, LoginRefused
@@ -104,6 +106,31 @@ class RegistrationForm(forms.Form):
         return bool(self.data.get("website"))
 
 
+def _locked_message(until, *, card: bool) -> str:
+    words = lockout.retry_words(until)
+    if card:
+        return (
+            ngettext(
+                "Too many failed attempts from your connection: try again in %(minutes)d minute "
+                "(at %(time)s). Your library can tell you your PIN.",
+                "Too many failed attempts from your connection: try again in %(minutes)d minutes "
+                "(at %(time)s). Your library can tell you your PIN.",
+                words["minutes"],
+            )
+            % words
+        )
+    return (
+        ngettext(
+            "Too many failed attempts from your connection: try again in %(minutes)d minute "
+            "(at %(time)s), or reset your password now with « Forgot your password? ».",
+            "Too many failed attempts from your connection: try again in %(minutes)d minutes "
+            "(at %(time)s), or reset your password now with « Forgot your password? ».",
+            words["minutes"],
+        )
+        % words
+    )
+
+
 class LoginForm(forms.Form):
     identifier = forms.CharField(label=_("E-mail address"), max_length=254)
     secret = forms.CharField(
@@ -116,6 +143,7 @@ class LoginForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = None
+        self.card = card
         if card:
             self.fields["identifier"].label = _("Card number")
             self.fields["secret"].label = _("PIN")
@@ -128,11 +156,9 @@ class LoginForm(forms.Form):
         identifier, secret = data.get("identifier"), data.get("secret")
         if not identifier or not secret:
             return data
-        if throttle.is_locked(self.request, identifier):
-            raise forms.ValidationError(
-                _("Too many failed attempts: wait a quarter of an hour and try again."),
-                code="locked",
-            )
+        until = throttle.locked_until(self.request, identifier)
+        if until is not None:
+            raise forms.ValidationError(_locked_message(until, card=self.card), code="locked")
         try:
             self.user = authenticate(self.request, identifier=identifier, secret=secret)
         except IdentityUnavailable as error:

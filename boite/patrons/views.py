@@ -254,10 +254,20 @@ password_reset = PasswordResetView.as_view()
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="patrons/password_reset_done.html"
 )
-password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
-    template_name="patrons/password_reset_confirm.html",
-    success_url=reverse_lazy("patrons:password_reset_complete"),
-)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "patrons/password_reset_confirm.html"
+    success_url = reverse_lazy("patrons:password_reset_complete")
+
+    def form_valid(self, form):
+        # The way back in for a patron locked out by failed attempts: the new password
+        # works at once from the address the reset was completed from.
+        throttle.record_success(self.request, self.user.email)
+        return super().form_valid(form)
+
+
+password_reset_confirm = PasswordResetConfirmView.as_view()
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="patrons/password_reset_complete.html"
 )

@@ -4,7 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from boite.lib.uploads import FileKind, check_upload
+from boite.lib.images import reencoded
+from boite.lib.uploads import FileKind, check_upload, kind_of
 from boite.pro.models import Comment, Document, Event, Post, Profile
 
 # What librarians share: documents, spreadsheets, slides, raster images and plain text.
@@ -17,6 +18,18 @@ ACCEPTED_FILES = [
 def check_file(upload) -> FileKind:
     """What the space accepts, up to PRO_MAX_UPLOAD_MB (boite.lib.uploads says why)."""
     return check_upload(upload, extensions=ACCEPTED_FILES, max_bytes=settings.PRO_MAX_UPLOAD_BYTES)
+
+
+def checked_file(upload):
+    """The file to keep: as sent, or for an image (which the space shows inline) the
+    image Pillow writes again from its pixels (boite.lib.images)."""
+    if not check_file(upload).image:
+        return upload
+    return reencoded(
+        upload,
+        max_bytes=settings.PRO_MAX_UPLOAD_BYTES,
+        max_pixels=settings.UPLOAD_IMAGE_MAX_PIXELS,
+    )
 
 
 class PostForm(forms.ModelForm):
@@ -44,11 +57,11 @@ class AttachmentForm(forms.Form):
         upload = cleaned.get("file")
         if upload is not None:
             try:
-                kind = check_file(upload)
+                cleaned["file"] = kept = checked_file(upload)
             except forms.ValidationError as error:
                 self.add_error("file", error)
             else:
-                if kind.image and not cleaned.get("description", "").strip():
+                if kind_of(kept.name).image and not cleaned.get("description", "").strip():
                     self.add_error(
                         "description", _("Describe the image for people who cannot see it.")
                     )
@@ -123,9 +136,7 @@ class DocumentForm(forms.ModelForm):
         self.fields["resource"].queryset = served if network is not None else served.none()
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        check_file(upload)
-        return upload
+        return checked_file(self.cleaned_data["file"])
 
 
 class VersionForm(forms.Form):
@@ -133,6 +144,4 @@ class VersionForm(forms.Form):
     note = forms.CharField(label=_("What changed"), max_length=300, required=False)
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        check_file(upload)
-        return upload
+        return checked_file(self.cleaned_data["file"])

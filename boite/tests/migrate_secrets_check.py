@@ -21,6 +21,8 @@ BEFORE = {
     "lending": "0002_licence_record_lendingrules_hold_loan",
     "access": "0002_gate_quotas",
     "patrons": "0001_initial",
+    # Keyed pseudonyms of the statistics need the patrons' later schema: held back too.
+    "stats": "0005_titles_and_holds",
 }
 COLUMNS = {
     "catalog_resource": "harvest_secret",

@@ -42,6 +42,8 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
     "catalog:record": _first("catalog.Record", resource__networks__slug="boite-numerique"),
     "catalog:harvest_start": _first("catalog.Resource", "slug", networks__slug="boite-numerique"),
     "catalog:run": _first("catalog.HarvestRun", optional=True),
+    "catalog:run_source": _first("catalog.HarvestRun", optional=True),
+    "catalog:resource_source": _first("catalog.Resource", "slug", networks__slug="boite-numerique"),
     "catalog:run_progress": _first("catalog.HarvestRun", optional=True),
     "pro:post": _first("pro.Post", **DEPARTMENT),
     "pro:post_edit": _first("pro.Post", **DEPARTMENT),

@@ -3,7 +3,7 @@ and generated input, no server error, and answers that conform to the schema.
 
 Explored twice: anonymously, and as a network administrator who may read the patrons
 list (so the operations behind a login are explored past the 401). The rate limits of
-the API are tested apart from the exploration (the cache is cleared between examples).
+the API are tested apart from the exploration (the counters are cleared between examples).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.core import signals
-from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
@@ -26,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from boite.api import api
+from boite.lib import counters
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def _explore_operations(cookies: dict) -> list[str]:
         )
         @given(case=operation.as_strategy())
         def check(case) -> None:
-            cache.clear()  # the exploration is not a flood: the rate limits are tested below
+            counters.store().clear()  # the exploration is not a flood: limits tested below
             response = case.call(cookies=cookies, headers={"Host": "localhost"})
             case.validate_response(response, checks=CHECKS)
 

@@ -4,7 +4,7 @@ and that the kept page's CSRF token still works."""
 import re
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -101,7 +101,7 @@ def test_a_change_shows_to_anonymous_visitors_once_the_page_expires(calvados, pa
     patron = _visitor()
     patron.force_login(patron_bayeux.user)
     assert "Revue des marées" not in patron.get("/categories/presse/").content.decode()
-    cache.clear()  # the delay ran out
+    caches["pages"].clear()  # the delay ran out
     assert "Revue des marées" not in _visitor().get("/categories/presse/").content.decode()
 
 
@@ -109,3 +109,31 @@ def test_the_cache_is_off_when_the_delay_is_zero(calvados, settings):
     settings.PAGE_CACHE_SECONDS = 0
     _visitor().get("/")
     assert _queries(_visitor()) > 0
+
+
+def _record_keys(monkeypatch, alias: str) -> list[str]:
+    store, keys = caches[alias], []
+    original = store.set
+
+    def recording(key, *args, **kwargs):
+        keys.append(key)
+        return original(key, *args, **kwargs)
+
+    monkeypatch.setattr(store, "set", recording)
+    return keys
+
+
+def test_pages_are_kept_apart_from_the_default_cache(calvados, monkeypatch):
+    pages, default = _record_keys(monkeypatch, "pages"), _record_keys(monkeypatch, "default")
+    _visitor().get("/categories/cinema/")
+    assert any(key.startswith("page:") for key in pages)
+    assert not any(key.startswith("page:") for key in default)
+
+
+def test_a_store_that_refuses_the_page_still_serves_it(calvados, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError("OOM command not allowed when used memory > 'maxmemory'")
+
+    monkeypatch.setattr(caches["pages"], "set", full)
+    response = _visitor().get("/categories/cinema/")
+    assert response.status_code == 200 and "Cinéma" in response.content.decode()

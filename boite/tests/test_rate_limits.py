@@ -76,3 +76,15 @@ def test_password_reset_counts_the_peer_when_no_proxy_is_declared(settings, patr
         for address in forged
     ]
     assert statuses == [302, 429, 429]
+
+
+def test_a_busy_counters_table_does_not_stop_the_api(calvados, monkeypatch):
+    from django.db import OperationalError
+
+    from boite.lib import counters
+
+    def busy(key, seconds):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(counters, "hit", busy)
+    assert _api_search("192.0.2.30") == 200  # the API limit fails open; logins do not

@@ -481,3 +481,22 @@ def test_paging_the_calls_does_not_complain_about_the_what_if(
     assert "Bayeux" in page
     page = client.get(f"/gestion/finances/adhesions/{generated.pk}/?rate=abc").content.decode()
     assert 'aria-invalid="true"' in page
+
+
+def test_a_name_typed_like_a_formula_comes_out_inert_in_both_exports(
+    client, login, finance_officer, generated, bayeux_library
+):
+    import csv
+
+    formula = '=HYPERLINK("http://x","y")'
+    Authority.objects.filter(pk=bayeux_library.authority_id).update(name=formula)
+    login(client, finance_officer)
+    text = client.get(f"/gestion/finances/adhesions/{generated.pk}/export.csv").content
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig")), delimiter=";"))
+    assert ["14047", "'" + formula] == next(r for r in rows if r[0] == "14047")[:2]
+    xlsx = client.get(f"/gestion/finances/adhesions/{generated.pk}/export.xlsx").content
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    cell = next(row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "14047")
+    assert cell.data_type == "s" and cell.value == "'" + formula
+    amounts = [row[5] for row in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type == "n" for c in amounts)  # the fees stay numbers

@@ -248,11 +248,8 @@ def test_lending_rules_in_the_back_office_are_each_networks(
 
 
 def test_the_loans_feed_locks_out_after_repeated_wrong_passwords(client, patron_bayeux, settings):
-    from django.core.cache import cache
-
     from conftest import PASSWORD
 
-    cache.clear()
     for _ in range(6):
         client.get(
             "/opds/prets/mes-prets.json", HTTP_AUTHORIZATION=_basic(patron_bayeux.email, "nope")
@@ -261,4 +258,3 @@ def test_the_loans_feed_locks_out_after_repeated_wrong_passwords(client, patron_
         "/opds/prets/mes-prets.json", HTTP_AUTHORIZATION=_basic(patron_bayeux.email, PASSWORD)
     )
     assert right.status_code == 401
-    cache.clear()

@@ -260,3 +260,15 @@ def test_a_notification_with_a_wrong_token_or_nonsense_changes_nothing(client, o
     run = SyncRun.objects.get()
     assert run.outcome == SyncRun.Outcome.FAILED
     assert "incompréhensible" in run.problems[0]["message"]
+
+
+def test_a_title_like_a_formula_comes_out_inert_in_the_export(
+    client, login, admin_calvados, licences
+):
+    formula = '=HYPERLINK("http://x","y")'
+    Licence.objects.filter(ean="9782070368228").update(title=formula)
+    login(client, admin_calvados)
+    text = b"".join(client.get(CSV).streaming_content).decode("utf-8-sig")
+    row = next(r for r in csv.reader(io.StringIO(text), delimiter=";") if r[0] == "9782070368228")
+    assert row[1] == "'" + formula
+    assert row[5] == "12"  # numbers untouched

@@ -1,6 +1,7 @@
 """The shared document helper: an ODT that LibreOffice would open, and the one CSV and
 XLSX writer of the portal (finance calls, statistics tables, the patrons export)."""
 
+import csv
 import io
 import zipfile
 from datetime import date
@@ -14,6 +15,8 @@ from boite.lib.documents import (
     Paragraph,
     Table,
     csv_bytes,
+    csv_stream,
+    inert,
     odt,
     tabular_download,
     xlsx_bytes,
@@ -81,3 +84,42 @@ def test_tabular_download_names_and_types_the_file():
     assert load_workbook(io.BytesIO(xlsx.content)).active.title == "2026"
     with pytest.raises(ValueError, match="pdf"):
         tabular_download(["a"], [[1]], fmt="pdf", filename="x", sheet="x")
+
+
+# -- no formula in any export (OWASP CSV injection) ------------------------------------
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [FORMULA, "+33 2 31", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"],
+)
+def test_a_text_that_starts_like_a_formula_comes_out_inert(typed):
+    assert inert(typed) == "'" + typed
+    rows = list(
+        csv.reader(io.StringIO(csv_bytes([typed], [[typed]]).decode("utf-8-sig")), delimiter=";")
+    )
+    assert rows == [["'" + typed], ["'" + typed]]
+    sheet = load_workbook(io.BytesIO(xlsx_bytes([typed], [[typed]], sheet="s"))).active
+    for cell in (sheet["A1"], sheet["A2"]):
+        assert cell.data_type == "s" and cell.value == "'" + typed
+
+
+def test_numbers_stay_numbers_and_ordinary_text_is_untouched():
+    row = [Decimal("-12.50"), -3, 2.5, date(2026, 1, 2), "Bayeux", "", None, "a=b"]
+    text = csv_bytes(["x"] * len(row), [row]).decode("utf-8-sig").splitlines()[1]
+    assert text == "-12.50;-3;2.5;2026-01-02;Bayeux;;;a=b"
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(["x"] * len(row), [row], sheet="s"))).active
+    values = [c.value for c in sheet[2]]
+    assert values[:3] == [-12.5, -3, 2.5] and sheet["A2"].data_type == "n"
+    assert values[4] == "Bayeux" and sheet["E2"].number_format == "@"
+
+
+def test_a_negative_number_typed_as_text_is_text():
+    assert inert("-5") == "'-5"  # a string: the writer cannot know it is not a formula
+    assert inert(-5) == -5
+
+
+def test_the_streamed_csv_is_the_same_as_the_whole_one():
+    rows = [[FORMULA, Decimal("-1.00"), None]]
+    assert "".join(csv_stream(["h"], rows)).encode() == csv_bytes(["h"], rows)

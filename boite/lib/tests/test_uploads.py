@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
+from PIL import Image
 
 from boite.finance.models import MeetingDocument
 from boite.lib.uploads import (
@@ -20,8 +21,15 @@ from boite.lib.uploads import (
 )
 from boite.pro.models import Attachment, DocumentVersion
 
+
+def _raster(fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (30, 90, 160)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
 PDF = b"%PDF-1.4\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+PNG = _raster("PNG")  # a real image: images are decoded (boite.lib.images)
 DOC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40
 EVERYTHING = sorted(KINDS)
 

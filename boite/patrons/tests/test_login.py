@@ -1,5 +1,11 @@
+import re
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from conftest import PASSWORD
 
@@ -34,14 +40,42 @@ def test_staff_username_does_not_log_in_as_patron(client, librarian_bayeux):
     assert response.status_code == 200
 
 
-def test_account_is_locked_after_repeated_failures(client, patron_bayeux, settings):
+def test_account_is_locked_from_that_address_after_repeated_failures(
+    client, patron_bayeux, settings
+):
     settings.PATRONS_LOGIN_FAILURES_PER_ACCOUNT = 3
     for _ in range(3):
         _login(client, patron_bayeux.email, "wrong")
-    response = _login(client, patron_bayeux.email)  # even the right password now
-    assert "Trop de tentatives" in response.content.decode()
-    other_ip = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.1.1.1")
-    assert "Trop de tentatives" in _login(other_ip, patron_bayeux.email).content.decode()
+    page = _login(client, patron_bayeux.email).content.decode()  # even the right password
+    assert "Trop de tentatives" in page and "réessayez dans 15 minutes" in page
+    assert "choisissez dès maintenant un nouveau mot de passe" in page  # the way back in
+    assert client.get("/compte/").status_code == 302
+
+
+def test_a_stranger_typing_wrong_passwords_does_not_lock_the_patron_out(
+    client, patron_bayeux, settings, caplog
+):
+    settings.PATRONS_LOGIN_FAILURES_PER_ACCOUNT = 3
+    attacker = Client(HTTP_HOST="localhost", REMOTE_ADDR="203.0.113.66")
+    for _ in range(40):
+        _login(attacker, patron_bayeux.email, "wrong")
+    assert "Trop de tentatives" in _login(attacker, patron_bayeux.email).content.decode()
+    assert _login(client, patron_bayeux.email).status_code == 302  # from the patron's own
+    assert "locked for 900 s" in caplog.text and "203.0.113.66" in caplog.text
+
+
+def test_the_lock_grows_with_each_failure_after_it(client, patron_bayeux, settings):
+    settings.PATRONS_LOGIN_FAILURES_PER_ACCOUNT = 2
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(2):
+            _login(client, patron_bayeux.email, "wrong")
+        traveller.shift(timedelta(minutes=16))  # the first lock (15 min) has ended
+        _login(client, patron_bayeux.email, "wrong")
+        traveller.shift(timedelta(minutes=16))
+        page = _login(client, patron_bayeux.email).content.decode()
+        assert "réessayez dans 14 minutes" in page  # 30 min from the third failure
+        traveller.shift(timedelta(minutes=15))
+        assert _login(client, patron_bayeux.email).status_code == 302
 
 
 def test_ip_is_locked_after_failures_on_many_accounts(client, patron_bayeux, settings):
@@ -54,13 +88,27 @@ def test_ip_is_locked_after_failures_on_many_accounts(client, patron_bayeux, set
 
 
 def test_lockout_ends_after_the_delay(client, patron_bayeux, settings):
-    from django.core.cache import cache
+    settings.PATRONS_LOGIN_FAILURES_PER_ACCOUNT = 2
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(2):
+            _login(client, patron_bayeux.email, "wrong")
+        assert _login(client, patron_bayeux.email).status_code == 200
+        traveller.shift(timedelta(seconds=settings.PATRONS_LOGIN_LOCKOUT_SECONDS + 2))
+        assert _login(client, patron_bayeux.email).status_code == 302
 
+
+def test_a_password_reset_lets_the_locked_out_patron_in(client, patron_bayeux, settings, on_commit):
     settings.PATRONS_LOGIN_FAILURES_PER_ACCOUNT = 2
     for _ in range(2):
         _login(client, patron_bayeux.email, "wrong")
-    cache.clear()  # what the cache expiry does after PATRONS_LOGIN_LOCKOUT_SECONDS
-    assert _login(client, patron_bayeux.email).status_code == 302
+    with on_commit(execute=True):
+        client.post("/mot-de-passe-oublie/", {"email": patron_bayeux.email})
+    link = re.search(r"https?://[^/]+(/\S+)", mail.outbox[-1].body).group(1)
+    form = client.get(link, follow=True)
+    new = "a brand new passphrase 42"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    assert _login(client, patron_bayeux.email, new).status_code == 302
 
 
 def test_next_url_must_stay_on_the_site(client, patron_bayeux):

@@ -272,7 +272,8 @@ def test_the_circuit_is_shared_by_every_process_through_redis(
         # absence is a failure to see, not a test to skip.
         pytest.fail(f"no Redis at {url} (BOITE_TEST_REDIS_URL): start it, see the README")
     breaker_settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        **breaker_settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url},
     }
     from django.core.cache import cache
 

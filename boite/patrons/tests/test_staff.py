@@ -318,3 +318,16 @@ def test_search_is_posted_so_names_stay_out_of_urls(bayeux_staff, patron_bayeux)
     assert "Hébert" not in bayeux_staff.get("/gestion/usagers/?q=hebert").content.decode()
     found = bayeux_staff.post("/gestion/usagers/", {"q": "BAY0001"}).content.decode()
     assert "Hébert" in found and "1 usager trouvé" in found
+
+
+def test_a_patron_named_like_a_formula_comes_out_inert_in_the_export(bayeux_staff, bayeux_library):
+    import csv
+    import io
+
+    formula = '=HYPERLINK("http://x","y")'
+    make_patron(bayeux_library, email="formule@example.org", last_name=formula, first_name="-1+2")
+    text = bayeux_staff.get("/gestion/usagers/export.csv").content.decode("utf-8-sig")
+    row = next(
+        r for r in csv.reader(io.StringIO(text), delimiter=";") if "formule@example.org" in r
+    )
+    assert row[1:3] == ["'" + formula, "'-1+2"]

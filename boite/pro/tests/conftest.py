@@ -1,15 +1,25 @@
 """Fixtures of the professional space: files in a temporary folder, posts, events."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 
 from boite.networks.models import User
 from boite.pro.models import Document, DocumentVersion, Event, NewsItem, Post
 
+
+def _raster(fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (30, 90, 160)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+JPEG = _raster("JPEG")
+PNG = _raster("PNG")  # a real image: images are decoded (boite.lib.images)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from boite.pro.forms import check_file as check_upload
 from boite.pro.models import Attachment, Document, DocumentVersion, Post
 from boite.pro.rendering import render_markdown
-from boite.pro.tests.conftest import PDF, PNG
+from boite.pro.tests.conftest import JPEG, PDF, PNG
 
 HOSTILE_MARKDOWN = [
     "<script>alert('x')</script>",
@@ -151,7 +151,7 @@ def test_oversized_files_are_refused(settings):
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("guide.pdf", PDF), ("photo.png", PNG), ("photo.JPG", b"\xff\xd8\xff\xe0rest"),
+    [("guide.pdf", PDF), ("photo.png", PNG), ("photo.JPG", JPEG),
      ("notes.txt", "Résumé du groupe de travail".encode()), ("table.csv", b"a;b\n1;2\n"),
      ("guide.odt", _zip({"mimetype": b"application/vnd.oasis.opendocument.text",
                          "content.xml": b"<office/>"}))],
@@ -226,3 +226,22 @@ def test_uploaded_files_live_outside_the_public_media_folder(client, document, s
     assert str(settings.PRO_FILES_ROOT) in version.file.path
     assert not version.file.path.startswith(str(settings.MEDIA_ROOT))
     assert Document.objects.count() == 1
+
+
+def test_an_attached_image_is_kept_re_encoded(client, login, editor, post):
+    login(client, editor)
+    garbage = b"<html><script>alert(1)</script></html>"
+    response = client.post(
+        reverse("pro:attachment_add", args=[post.pk]),
+        {"file": _upload("salle.png", PNG + garbage, "image/png"), "description": "La salle"},
+    )
+    assert response.status_code == 302
+    stored = Attachment.objects.get().file.read()
+    assert stored.startswith(b"\x89PNG") and b"<script>" not in stored
+
+
+def test_an_image_bomb_is_refused_before_it_is_decoded(settings):
+    settings.UPLOAD_IMAGE_MAX_PIXELS = 10
+    with pytest.raises(ValidationError) as refused:
+        check_upload(_upload("photo.png", PNG))
+    assert refused.value.code == "file_content"

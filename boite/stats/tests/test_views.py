@@ -266,3 +266,23 @@ def test_figures_are_cached_until_the_next_roll_up(client, login, admin_calvados
     after = _table(client.get(DASHBOARD + MARCH), "refusals").rows
     assert sorted(after) == [["inscription expirée", 1], ["quota atteint", 1]]
     assert _table(client.get(DASHBOARD + MARCH + "&network=boite-numerique"), "refusals").rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_library_named_like_a_formula_comes_out_inert(
+    client, login, librarian_bayeux, bayeux_library, fmt
+):
+    import csv
+
+    formula = '=HYPERLINK("http://x","y")'
+    bayeux_library.name = formula
+    bayeux_library.save()
+    login(client, librarian_bayeux)
+    response = client.get(DASHBOARD + f"export/membership.{fmt}")
+    assert response.status_code == 200
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+        assert rows[1][0] == "'" + formula
+    else:
+        cell = load_workbook(io.BytesIO(response.content)).active["A2"]
+        assert cell.data_type == "s" and cell.value == "'" + formula
