@@ -12,6 +12,7 @@ from pathlib import Path
 from boite.catalog.categories import Category
 from boite.catalog.harvest.runner import harvest
 from boite.catalog.models import Audience, HarvestRun, Provider, Resource
+from boite.networks.demo import figure
 from boite.networks.models import Network
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -82,6 +83,7 @@ def load(stdout) -> None:
             slug=slug, defaults={"name": name, "website": website}
         )
     networks = list(Network.objects.all())
+    created = updated = rejected = 0
     for slug, provider, name, category, audience, text, fmt, fixture, options in RESOURCES:
         resource, _ = Resource.objects.update_or_create(
             slug=slug,
@@ -103,7 +105,14 @@ def load(stdout) -> None:
         )
         resource.networks.add(*networks)
         run = harvest(resource, mode=HarvestRun.Mode.FULL)
-        stdout.write(
-            f"catalogue {slug}: {run.get_status_display()}, {run.created} created, "
-            f"{run.updated} updated, {run.rejected} rejected"
+        created, updated, rejected = (
+            created + run.created,
+            updated + run.updated,
+            rejected + run.rejected,
         )
+        if run.status != HarvestRun.Status.SUCCEEDED:
+            stdout.write(f"harvest of {slug}: {run.get_status_display()}")
+    stdout.write(
+        f"{len(PROVIDERS)} providers, {len(RESOURCES)} resources, {figure(created + updated)} "
+        f"records harvested from fixtures/ ({figure(rejected)} rejected)"
+    )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from boite.catalog.models import Record
 from boite.lending.models import DistributorAccount, Licence
 from boite.lending.sync import import_offers
+from boite.networks.demo import figure
 from boite.networks.models import Network
 
 OFFERS = Path(__file__).parent / "data" / "demo_pnb_offers_full.xml"
@@ -38,7 +39,6 @@ def load(stdout) -> None:
     networks = list(Network.objects.all())
     account.networks.set(networks)
     run = import_offers(account, str(OFFERS), full=True, name=OFFERS.name)
-    stdout.write(f"PNB offer file: {run.created} licences ({run.get_outcome_display()})")
     now = timezone.now()
     records = Record.objects.filter(resource__slug__in=PNB_RESOURCES, withdrawn=False).order_by(
         "pk"
@@ -66,4 +66,7 @@ def load(stdout) -> None:
         if created:
             licence.networks.set(networks)
             made += 1
-    stdout.write(f"PNB licences of the demo catalogue: {made} created")
+    stdout.write(
+        f"{figure(made)} PNB licences for the demo catalogue's titles; the offer file "
+        f"{OFFERS.name}: {figure(run.created)} licences ({run.get_outcome_display()})"
+    )
