@@ -8,7 +8,7 @@ libraries are named after real communes but their details are invented.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.utils import translation
@@ -170,8 +170,9 @@ def figure(value: int | Decimal, decimals: int = 0) -> str:
 
 
 def euros(amount: Decimal) -> str:
-    """An amount in euros the French way: 29 019 € when whole, 31 327,05 € with cents."""
-    amount = Decimal(amount).quantize(Decimal("0.01"))
+    """An amount in euros the French way: 29 019 € when whole, 31 327,05 € with cents
+    (to the cent half up, the consortium's rule)."""
+    amount = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return f"{figure(amount, 0 if amount == amount.to_integral_value() else 2)}\xa0€"
 
 
