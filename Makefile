@@ -52,7 +52,7 @@ demo: install-runtime
 
 # The catalogues, compiled by GNU gettext's msgfmt (what compilemessages runs) when a .po
 # is newer than its .mo: no Django start-up for nothing.
-PO := $(shell find . -path ./$(VENV) -prune -o -name '*.po' -print)
+PO = $(patsubst ./%,%,$(shell find . -path ./$(VENV) -prune -o -name '*.po' -print))
 messages:
 	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: sudo apt-get install gettext" >&2; exit 1; }
 	@stale=$$(for po in $(PO); do [ "$${po%.po}.mo" -nt "$$po" ] || echo "$$po"; done); \
@@ -72,7 +72,7 @@ static: $(STATIC_STAMP)
 
 ## run: install, migrate SQLite under var/, load the demo networks, serve with the worker
 run: export BOITE_RUN_STARTED := $(shell date +%s.%N)
-run: demo messages static
+run: messages demo static
 	@exec $(BIN)/python bin/run --port $(PORT) --workers $(WEB_WORKERS) --threads $(WEB_THREADS)
 
 ## lint: ruff (check and format), migrations up to date, Django's checks

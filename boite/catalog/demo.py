@@ -111,7 +111,7 @@ def load(stdout) -> None:
             rejected + run.rejected,
         )
         if run.status != HarvestRun.Status.SUCCEEDED:
-            stdout.write(f"harvest of {slug}: {run.get_status_display()}")
+            stdout.write(f"harvest of {slug}: {run.status}")
     stdout.write(
         f"{len(PROVIDERS)} providers, {len(RESOURCES)} resources, {figure(created + updated)} "
         f"records harvested from fixtures/ ({figure(rejected)} rejected)"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from boite.catalog.models import Record
 from boite.lending.models import DistributorAccount, Licence
@@ -66,7 +66,9 @@ def load(stdout) -> None:
         if created:
             licence.networks.set(networks)
             made += 1
+    with translation.override("en"):  # the console speaks English
+        outcome = run.get_outcome_display()
     stdout.write(
         f"{figure(made)} PNB licences for the demo catalogue's titles; the offer file "
-        f"{OFFERS.name}: {figure(run.created)} licences ({run.get_outcome_display()})"
+        f"{OFFERS.name}: {figure(run.created)} licences ({outcome})"
     )

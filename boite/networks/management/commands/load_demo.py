@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import translation
 
 from boite.networks.demo import DEMO_PASSWORD, figure
 from boite.networks.models import Network
@@ -72,7 +73,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             for config in apps.get_app_configs():
                 if config.name.startswith("boite.") and find_spec(f"{config.name}.demo"):
-                    self.stdout.write(f"   {config.verbose_name}")
+                    with translation.override("en"):  # the console speaks English
+                        self.stdout.write(f"   {config.verbose_name}")
                     import_module(f"{config.name}.demo").load(out)
         self.stdout.write(self.style.SUCCESS(f"   Demo data loaded in {_seconds(start)}."))
         self._accounts()
