@@ -5,6 +5,8 @@ migrations, then loads the demo on an empty database, each stage saying in one l
 it does and how long it took, and prints the demo accounts when the demo is first loaded.
 """
 
+import os
+import signal
 import time
 from importlib import import_module
 from importlib.util import find_spec
@@ -60,7 +62,23 @@ class Command(BaseCommand):
             "--migrate", action="store_true", help="Apply the migrations first (one line)."
         )
 
-    def handle(self, *args, if_empty: bool, migrate: bool, **options):
+    def handle(self, *args, **options):
+        # Ctrl-C during `make run`: one line instead of a traceback, then die of the signal
+        # at once, as make expects (it says « Interrupt »). Dying is safe: the database
+        # rolls back the open transaction (the demo's, or the migration's).
+        previous = signal.signal(signal.SIGINT, self._interrupted)
+        try:
+            self._handle(**options)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _interrupted(self, signum, _frame) -> None:
+        self.stdout.write("\n== Interrupted: the next `make run` carries on from here")
+        self.stdout.flush()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def _handle(self, *, if_empty: bool, migrate: bool, **options):
         if migrate:
             self._migrate()
         if if_empty and Network.objects.exists():
