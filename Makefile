@@ -34,7 +34,7 @@ install-runtime: | $(BIN)/python
 	  $(MAKE) --no-print-directory $(VENV)/.installed-runtime; fi
 
 $(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
-	$(call stage,Installing the portal's packages (requirements.txt; about a minute the first time),$(PIP) install -r requirements.txt)
+	$(call stage,Installing the portal's packages (requirements.txt),$(PIP) install -r requirements.txt)
 	@touch $@
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
