@@ -10,38 +10,70 @@ WEB_WORKERS ?= 2
 WEB_THREADS ?= 4
 export DJANGO_SETTINGS_MODULE := boite.settings
 
-.PHONY: run test conformance bench loadtest faults lint format install migrate demo messages static clean
+VAR := $(or $(BOITE_VAR_DIR),var)
+# pip says nothing but its errors (no root-user warning, no new-release notice).
+PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip --quiet --quiet
+
+.PHONY: run test browser conformance bench loadtest faults lint format install install-runtime migrate demo messages static clean
+
+# $(call stage,what,command): one line « == what … 12.3 s »; the command speaks only to fail.
+define stage
+	@start=$${EPOCHREALTIME/[.,]/}; printf '== %s … ' "$(1)"; \
+	$(2) || { echo "== failed: $(1)" >&2; exit 1; }; \
+	tenths=$$(( ($${EPOCHREALTIME/[.,]/} - start) / 100000 )); \
+	printf '%d.%d s\n' $$((tenths / 10)) $$((tenths % 10))
+endef
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(call stage,Creating the virtual environment $(VENV),$(PYTHON) -m venv $(VENV) && $(PIP) install --upgrade pip)
+
+# The portal's packages alone: what `make run` needs (the development tools come with
+# `make test`, `make lint` or `make bench`). Nothing to do when either stamp is newer.
+install-runtime: | $(BIN)/python
+	@if [ ! $(VENV)/.installed -nt requirements.txt ] && [ ! $(VENV)/.installed-runtime -nt requirements.txt ]; then \
+	  $(MAKE) --no-print-directory $(VENV)/.installed-runtime; fi
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(call stage,Installing the portal's packages (requirements.txt),$(PIP) install -r requirements.txt)
+	@touch $@
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+	$(call stage,Installing the packages and the development tools (requirements-dev.txt),$(PIP) install -r requirements-dev.txt)
+	@touch $@
 
 install: $(VENV)/.installed
 
-migrate: install
+migrate: install-runtime
 	$(BIN)/python manage.py migrate --no-input
 
-demo: migrate
-	$(BIN)/python manage.py load_demo --if-empty
+## demo: migrate, then load the demo networks on an empty database (one process)
+demo: install-runtime
+	@$(BIN)/python manage.py load_demo --migrate --if-empty
 
-messages: install
-	$(BIN)/python manage.py compilemessages --ignore=$(VENV) -v0
+# The catalogues, compiled by GNU gettext's msgfmt (what compilemessages runs) when a .po
+# is newer than its .mo: no Django start-up for nothing.
+PO = $(patsubst ./%,%,$(shell find . -path ./$(VENV) -prune -o -name '*.po' -print))
+messages:
+	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: sudo apt-get install gettext" >&2; exit 1; }
+	@stale=$$(for po in $(PO); do [ "$${po%.po}.mo" -nt "$$po" ] || echo "$$po"; done); \
+	if [ -n "$$stale" ]; then \
+	  printf '== Compiling the catalogues: %s\n' "$$(echo $$stale)"; \
+	  for po in $$stale; do msgfmt --check-format -o "$${po%.po}.mo" "$$po" || exit 1; done; \
+	fi
 
-static: install
-	$(BIN)/python manage.py collectstatic --no-input -v0
+# collectstatic (hashing and compressing every file: seconds) only when a static file or
+# the packages changed since the last collection.
+STATIC_STAMP := $(VAR)/staticfiles/.collected
+$(STATIC_STAMP): $(shell find static -type f) requirements.txt | install-runtime
+	$(call stage,Collecting the static files into $(VAR)/staticfiles,$(BIN)/python manage.py collectstatic --no-input -v0)
+	@touch $@
+
+static: $(STATIC_STAMP)
 
 ## run: install, migrate SQLite under var/, load the demo networks, serve with the worker
-run: demo messages static
-	@echo "Boîte: http://localhost:$(PORT)/  and  http://caen.localhost:$(PORT)/  (Ctrl-C stops)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py run_huey --quiet & \
-	$(BIN)/gunicorn boite.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_WORKERS) --threads $(WEB_THREADS) \
-	  --access-logfile - --graceful-timeout 5 & \
-	wait
+run: export BOITE_RUN_STARTED := $(shell date +%s.%N)
+run: messages demo static
+	@exec $(BIN)/python bin/run --port $(PORT) --workers $(WEB_WORKERS) --threads $(WEB_THREADS)
 
 ## lint: ruff (check and format), migrations up to date, Django's checks
 lint: install
@@ -54,17 +86,21 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## test: lint, compile the catalogues, then the whole pytest suite
-test: lint messages
+## browser: Chromium for the browser tests (CHROMIUM, default /usr/bin/chromium), installed when missing
+browser:
+	@bin/ensure-browser
+
+## test: the browser first (installed if missing), lint, the catalogues, then the whole pytest suite
+test: browser lint messages
 	$(BIN)/python -m playwright --version >/dev/null
 	$(BIN)/pytest
 
 ## conformance: real third-party files and messages (FIELD_SAMPLES, default ../shared/data/field-samples)
-conformance: messages
+conformance: install messages
 	$(BIN)/pytest conformance -p no:cacheprovider
 
 ## bench: the performance figures of the issues, printed and saved in var/bench/latest.json
-bench: messages static
+bench: install messages static
 	$(BIN)/python -m bench
 
 ## loadtest: gunicorn on PostgreSQL + Redis under 200 locust users for 60 s; var/bench/loadtest.json

@@ -265,7 +265,7 @@ def login():
 
 # -- Browser tests (Playwright driving Debian's Chromium) ----------------------------
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # as bin/ensure-browser reads it
 ARTIFACTS = Path(__file__).parent / "test-artifacts"
 _CHROMIUM_FLAGS = [
     "--headless=new",
@@ -290,7 +290,7 @@ def pytest_runtest_makereport(item, call):
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(
-            f"Chromium not found at {CHROMIUM}: `apt-get install chromium`, or set CHROMIUM."
+            f"Chromium not found at {CHROMIUM}: `make browser` installs it, or set CHROMIUM."
         )
     from playwright.sync_api import sync_playwright
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from boite.access.connectors.signed_link import preset
 from boite.access.models import Connector, Quota
 from boite.catalog.models import Resource
+from boite.networks.demo import figure
 from boite.networks.models import Network
 
 OIDC_DEMO_SECRET = "demo-oidc-secret"  # noqa: S105 — demo data, not a secret
@@ -100,13 +101,14 @@ def _connector(network: Network, resource: Resource) -> bool:
 
 
 def load(stdout) -> None:
-    linked = 0
+    linked = quotas = 0
     resources = {r.slug: r for r in Resource.objects.filter(slug__in=CONNECTORS)}
     for network in Network.objects.all():
         for slug, resource in resources.items():
             linked += _connector(network, resource)
             if slug in QUOTAS:
                 limit, period, one, many = QUOTAS[slug]
+                quotas += 1
                 Quota.objects.update_or_create(
                     network=network,
                     resource=resource,
@@ -117,7 +119,10 @@ def load(stdout) -> None:
                         "unit_plural": many,
                     },
                 )
-    stdout.write(f"access: {linked} demo connectors linked to their resources")
+    stdout.write(
+        f"{figure(linked)} connectors linked to their resources (signed links, CAS, OpenID "
+        f"Connect, open links), {figure(quotas)} quotas"
+    )
 
 
 def point_at(origin: str, cas_origin: str | None = None, oidc_origin: str | None = None) -> None:

@@ -16,7 +16,7 @@ from django.core.files import File
 from boite.catalog.categories import Category
 from boite.catalog.harvest.runner import harvest
 from boite.catalog.models import Audience, HarvestRun, Provider, Resource
-from boite.networks.demo import shared_owner
+from boite.networks.demo import figure, shared_owner
 from boite.networks.models import Network
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -88,6 +88,7 @@ def load(stdout) -> None:
             slug=slug, defaults={"name": name, "website": website, "owner": owner}
         )
     networks = list(Network.objects.all())
+    created = updated = rejected = 0
     for slug, provider, name, category, audience, text, fmt, fixture, options in RESOURCES:
         resource, _ = Resource.objects.update_or_create(
             slug=slug,
@@ -112,10 +113,17 @@ def load(stdout) -> None:
         resource.networks.add(*networks)
         _upload(resource, FIXTURES / fixture)
         run = harvest(resource, mode=HarvestRun.Mode.FULL)
-        stdout.write(
-            f"catalogue {slug}: {run.get_status_display()}, {run.created} created, "
-            f"{run.updated} updated, {run.rejected} rejected"
+        created, updated, rejected = (
+            created + run.created,
+            updated + run.updated,
+            rejected + run.rejected,
         )
+        if run.status != HarvestRun.Status.SUCCEEDED:
+            stdout.write(f"harvest of {slug}: {run.status}")
+    stdout.write(
+        f"{len(PROVIDERS)} providers, {len(RESOURCES)} resources, {figure(created + updated)} "
+        f"records harvested from fixtures/ ({figure(rejected)} rejected)"
+    )
 
 
 def _upload(resource: Resource, fixture: Path) -> None:

@@ -23,6 +23,7 @@ from boite.finance.models import (
     Meeting,
     SharingKey,
 )
+from boite.networks.demo import euros, figure
 from boite.networks.models import Authority, Network, User
 
 YEAR = 2026
@@ -59,7 +60,8 @@ def load(stdout) -> None:
         )
         count = campaign.generate()
         stdout.write(
-            f"finance: campaign {YEAR} of {network.slug}: {count} calls, {campaign.total()} €"
+            f"campaign {YEAR} of {network.name}: {figure(count)} calls for "
+            f"{euros(campaign.total())}"
         )
 
     agreement = Agreement.objects.filter(title__startswith="Convention La Boîte numérique").first()
@@ -102,7 +104,6 @@ def load(stdout) -> None:
                 "agreement": agreement,
             },
         )
-    stdout.write(f"finance: {len(CONTRACTS)} contracts {YEAR}")
 
     networks = list(Network.objects.filter(slug__in=["boite-numerique", "caen-la-mer"]))
     people = list(User.objects.filter(username__in=["admin.calvados", "admin.caen", "finance"]))
@@ -143,4 +144,8 @@ def load(stdout) -> None:
                 Decision.objects.get_or_create(
                     committee=committee, meeting=meeting, date=meeting.date, text=text
                 )
-    stdout.write("finance: working groups « Ressources en ligne », « PNB » and the COPIL")
+    total = sum(Decimal(c[5]) for c in CONTRACTS)
+    stdout.write(
+        f"{len(CONTRACTS)} contracts {YEAR} for {euros(total)}, shared 50/50; the working "
+        "groups « Ressources en ligne » and « PNB », the COPIL"
+    )

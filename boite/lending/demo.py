@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from boite.catalog.models import Record
 from boite.lending.models import DistributorAccount, Licence
 from boite.lending.sync import import_offers
-from boite.networks.demo import shared_owner
+from boite.networks.demo import figure, shared_owner
 from boite.networks.models import Network
 
 OFFERS = Path(__file__).parent / "data" / "demo_pnb_offers_full.xml"
@@ -40,7 +40,6 @@ def load(stdout) -> None:
     networks = list(Network.objects.all())
     account.networks.set(networks)
     run = import_offers(account, str(OFFERS), full=True, name=OFFERS.name)
-    stdout.write(f"PNB offer file: {run.created} licences ({run.get_outcome_display()})")
     now = timezone.now()
     records = Record.objects.filter(resource__slug__in=PNB_RESOURCES, withdrawn=False).order_by(
         "pk"
@@ -68,4 +67,9 @@ def load(stdout) -> None:
         if created:
             licence.networks.set(networks)
             made += 1
-    stdout.write(f"PNB licences of the demo catalogue: {made} created")
+    with translation.override("en"):  # the console speaks English
+        outcome = run.get_outcome_display()
+    stdout.write(
+        f"{figure(made)} PNB licences for the demo catalogue's titles; the offer file "
+        f"{OFFERS.name}: {figure(run.created)} licences ({outcome})"
+    )

@@ -8,8 +8,11 @@ libraries are named after real communes but their details are invented.
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.text import slugify
 
 from boite.networks.communes import import_communes
@@ -25,6 +28,18 @@ from boite.networks.models import (
 
 COMMUNES_CSV = Path(__file__).parent / "data" / "calvados-communes.csv"
 DEMO_PASSWORD = "demo-boite-2026"  # noqa: S105 — documented demo accounts, never in production
+
+# The staff accounts, as `load_demo` lists them once the demo is loaded (all with
+# DEMO_PASSWORD); the patrons' demo adds its own.
+ACCOUNTS = [
+    ("admin", "superuser (consortium technical administrator), /admin/"),
+    ("admin.calvados", "network administrator, La Boîte numérique"),
+    ("admin.caen", "network administrator, Caen la Mer"),
+    ("biblio.bayeux", "library staff, Médiathèque de Bayeux"),
+    ("biblio.caen", "library staff, Bibliothèque Alexis de Tocqueville"),
+    ("finance", "finance, both networks"),
+    ("redaction", "editor, La Boîte numérique"),
+]
 
 # Communes of the Caen la Mer urban community (a selection of its 48 member communes).
 CAEN_LA_MER = [
@@ -147,6 +162,20 @@ CALVADOS_LIBRARIES = [
 _OPENING_HOURS = "Mardi 14 h – 18 h\nMercredi 10 h – 12 h 30 et 14 h – 18 h\nSamedi 10 h – 17 h"
 
 
+def figure(value: int | Decimal, decimals: int = 0) -> str:
+    """A count or an amount written the French way for the demo's console lines: 30 059,
+    1 916,25 (a no-break space between thousands, a decimal comma)."""
+    with translation.override("fr"):
+        return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+def euros(amount: Decimal) -> str:
+    """An amount in euros the French way: 29 019 € when whole, 31 327,05 € with cents
+    (to the cent half up, the consortium's rule)."""
+    amount = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{figure(amount, 0 if amount == amount.to_integral_value() else 2)}\xa0€"
+
+
 def _library(network: Network, commune: Authority, name: str, index: int) -> Library:
     postal_code = commune.postal_codes.split()[0] if commune.postal_codes else ""
     library, _created = Library.objects.update_or_create(
@@ -193,7 +222,6 @@ def shared_owner() -> Network | None:
 
 def load(stdout) -> None:
     report = import_communes(COMMUNES_CSV)
-    stdout.write(f"communes: {report.created} created, {report.updated} updated")
     communes = {a.name: a for a in Authority.objects.filter(kind=Authority.Kind.COMMUNE)}
     population_year = 2021
 
@@ -286,7 +314,6 @@ def load(stdout) -> None:
         _library(caen, communes[commune], name, index)
     for index, (commune, name) in enumerate(CALVADOS_LIBRARIES, start=1):
         _library(calvados, communes[commune], name, index)
-    stdout.write(f"libraries: {Library.objects.count()} in {Network.objects.count()} networks")
 
     bayeux = Library.objects.get(network=calvados, slug="mediatheque-de-bayeux")
     tocqueville = Library.objects.get(network=caen, slug="bibliotheque-alexis-de-tocqueville")
@@ -299,4 +326,8 @@ def load(stdout) -> None:
     _staff("redaction", "Julien", "Lefèvre", [(Kind.EDITOR, calvados, None)])
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", "admin@demo.example", DEMO_PASSWORD)
-    stdout.write(f"staff accounts: password « {DEMO_PASSWORD} » (demo only)")
+    stdout.write(
+        f"{figure(report.created + report.updated)} communes of Calvados, "
+        f"{figure(Library.objects.count())} libraries in {Network.objects.count()} networks, "
+        f"{len(ACCOUNTS)} staff accounts"
+    )

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from boite.networks.demo import DEMO_PASSWORD
+from boite.networks.demo import DEMO_PASSWORD, figure
 from boite.networks.models import Library, Network
 from boite.patrons.factories import make_patron
 from boite.patrons.models import Patron, PatronEvent, PatronRules
@@ -59,6 +59,20 @@ STATES = (
     + [Patron.State.EXPIRED] * 2
     + [Patron.State.UNCONFIRMED, Patron.State.SUSPENDED, Patron.State.REJECTED]
 )
+# The two patrons who can log in (DEMO_PASSWORD), as `load_demo` lists them.
+PORTAL_PATRONS = [
+    ("usager.bayeux@demo.example", "mediatheque-de-bayeux", "localhost", "Médiathèque de Bayeux"),
+    (
+        "usager.caen@demo.example",
+        "bibliotheque-alexis-de-tocqueville",
+        "caen.localhost",
+        "Bibliothèque Alexis de Tocqueville",
+    ),
+]
+ACCOUNTS = [
+    (email, f"patron of the {library}, « Se connecter » on {host}")
+    for email, _slug, host, library in PORTAL_PATRONS
+]
 
 
 def load(stdout) -> None:
@@ -97,10 +111,7 @@ def load(stdout) -> None:
             if validated:
                 patron.log(PatronEvent.Kind.APPROVED, note=str(patron.expires_on))
             count += 1
-    for email, slug in [
-        ("usager.bayeux@demo.example", "mediatheque-de-bayeux"),
-        ("usager.caen@demo.example", "bibliotheque-alexis-de-tocqueville"),
-    ]:
+    for email, slug, _host, _name in PORTAL_PATRONS:
         library = Library.objects.filter(slug=slug).first()
         if library:
             make_patron(
@@ -112,4 +123,4 @@ def load(stdout) -> None:
                 card_number=f"DEMO-{library.pk}",
             )
             count += 1
-    stdout.write(f"patrons: {count} in {len(libraries)} libraries, all states")
+    stdout.write(f"{figure(count)} patrons in {figure(len(libraries))} libraries, in every state")

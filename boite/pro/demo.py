@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from boite.catalog.models import Record, Resource
+from boite.networks.demo import figure
 from boite.networks.models import Library, Network, User
 from boite.pro.models import (
     Document,
@@ -281,8 +282,8 @@ def load(stdout) -> None:
                 position=position,
             )
     stdout.write(
-        f"professional space: {Post.objects.count()} posts, {Event.objects.count()} events, "
-        f"{Document.objects.count()} documents, {NewsItem.objects.count()} news"
+        f"{figure(Post.objects.count())} posts, {figure(Event.objects.count())} events, "
+        f"{figure(Document.objects.count())} documents, {figure(NewsItem.objects.count())} news"
     )
 
 

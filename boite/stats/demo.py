@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from boite.catalog.models import Provider, Record, Resource
+from boite.networks.demo import figure
 from boite.networks.models import Library, Network
 from boite.patrons.models import Patron
 from boite.stats.counter import ParsedReport, Row, import_report
@@ -74,8 +75,11 @@ def load(stdout) -> None:
                     )
     Event.objects.bulk_create(events, batch_size=2000)
     run = rollup(earliest, today - timedelta(days=1))
-    stdout.write(f"statistics: {len(events)} demo events, {run.events} rolled up")
-    _provider_reports(rng, first_day, today)
+    reports = _provider_reports(rng, first_day, today)
+    stdout.write(
+        f"{figure(len(events))} demo events over a year, {figure(run.events)} rolled up; "
+        f"{figure(reports)} COUNTER reports from Cafeyn"
+    )
 
 
 def key_fields(key: str) -> dict:
@@ -193,8 +197,9 @@ def _event(kind, day, rng, person: Person, **more) -> Event:
     )
 
 
-def _provider_reports(rng, first_day, today) -> None:
+def _provider_reports(rng, first_day, today) -> int:
     """A year of Cafeyn figures per network, as the provider would send them."""
+    reports = 0
     last = month_start(today) - timedelta(days=1)
     cafeyn = Provider.objects.filter(slug="cafeyn").first()
     for network in Network.objects.all():
@@ -216,3 +221,5 @@ def _provider_reports(rng, first_day, today) -> None:
             month = next_month(month)
         report = ParsedReport("5", "TR", {account.customer_id}, month_start(first_day), last, rows)
         import_report(account, report, replace=True, filename="demo")
+        reports += 1
+    return reports
