@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from boite.catalog.forms import ResourceForm
 from boite.catalog.models import HarvestRun, Provider, Record, RejectedRecord, Resource
 from boite.networks.models import Network, StaffRole
 from boite.networks.scoped_admin import ScopedInline, ScopedModelAdmin
@@ -36,6 +37,7 @@ class ProviderAdmin(ScopedModelAdmin):
 
 @admin.register(Resource)
 class ResourceAdmin(ScopedModelAdmin):
+    form = ResourceForm
     scope_library = None
     scope_network = "networks"
     view_roles = VIEWERS

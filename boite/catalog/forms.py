@@ -1,4 +1,5 @@
-"""The search form of the portal (GET), and the harvest launch form of the staff area."""
+"""The search form of the portal (GET), the harvest launch form of the staff area, and
+the back-office form of a resource (its harvest secret is bound to its source)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from boite.catalog.categories import Category
 from boite.catalog.models import Audience, HarvestRun, RecordType
 from boite.catalog.search import SearchQuery
+from boite.lib.crypto import SecretsFollowAddress
 
 LANGUAGES = {
     "fre": _("French"),
@@ -100,3 +102,10 @@ class HarvestForm(forms.Form):
         label=_("Withdraw the missing records even if they are more than 30 % of the catalogue"),
         required=False,
     )
+
+
+class ResourceForm(SecretsFollowAddress, forms.ModelForm):
+    """The resource's password or token is for its harvest source and account only.
+    (The admin gives the model and the fields: `ResourceAdmin.fieldsets`.)"""
+
+    address_fields = ("harvest_source", "harvest_username")

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from boite.lending.models import DistributorAccount, LendingRules, Licence, SyncRun
+from boite.lib.crypto import SecretsFollowAddress
 from boite.networks.models import Network
 from boite.networks.scoped_admin import Kind, ScopedModelAdmin
 
@@ -31,7 +32,10 @@ class _NetworkScoped(ScopedModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class DistributorAccountForm(forms.ModelForm):
+class DistributorAccountForm(SecretsFollowAddress, forms.ModelForm):
+    """The password is for the account's address and login only."""
+
+    address_fields = ("base_url", "login")
     base_url = DistributorAccount._meta.get_field("base_url").formfield(assume_scheme="https")
 
     class Meta:

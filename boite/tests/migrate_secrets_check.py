@@ -21,12 +21,14 @@ BEFORE = {
     "lending": "0002_licence_record_lendingrules_hold_loan",
     "access": "0002_gate_quotas",
     "patrons": "0001_initial",
+    "stats": "0005_titles_and_holds",
 }
 COLUMNS = {
     "catalog_resource": "harvest_secret",
     "lending_distributoraccount": "password",
     "access_connector": "secrets",
     "patrons_patronrules": "sip2_login_password",
+    "stats_provideraccount": "api_key",
 }
 
 
@@ -68,6 +70,9 @@ def main() -> None:
     old.get_model("patrons", "PatronRules").objects.create(
         network=network, sip2_login_password="clear-sip2"
     )
+    old.get_model("stats", "ProviderAccount").objects.create(
+        network=network, name="S", sushi_url="https://sushi.example/", api_key="clear-sushi"
+    )
     report = {"before": _raw()}
     _migrate(leaves)
     report["after"] = _raw()
@@ -75,12 +80,14 @@ def main() -> None:
     from boite.catalog.models import Resource
     from boite.lending.models import DistributorAccount
     from boite.patrons.models import PatronRules
+    from boite.stats.models import ProviderAccount
 
     report["read"] = [
         Resource.objects.get().harvest_secret,
         DistributorAccount.objects.get().password,
         Connector.objects.get().secret("key"),
         PatronRules.objects.get().sip2_login_password,
+        ProviderAccount.objects.get().api_key,
     ]
     _migrate(before)
     report["rolled_back"] = _raw()
