@@ -84,7 +84,7 @@ def _fetch(
         response = client.get(_url(account, report_id), params=params)
     except outbound.OutboundRefused as error:
         raise ReportError(
-            _("The SUSHI server was not asked: %(reason)s") % {"reason": error.message}
+            _("SUSHI fetch refused: %(reason)s") % {"reason": error.message}
         ) from None
     except httpx.HTTPError as error:
         # The URL carries the API key: only the kind of failure is kept.
