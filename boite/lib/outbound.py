@@ -202,6 +202,15 @@ def origin_of(url: str | httpx.URL) -> Origin:
     return (url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme, 0))
 
 
+def _parse(url: str | httpx.URL, base: httpx.URL | None = None) -> httpx.URL:
+    try:
+        return base.join(url) if base is not None else httpx.URL(str(url))
+    except httpx.InvalidURL:
+        raise OutboundRefused(
+            _("not a valid address: %(address)s") % {"address": _display(str(url))[:200]}
+        ) from None
+
+
 def _check_scheme(url: httpx.URL) -> None:
     if url.scheme not in _DEFAULT_PORTS or not url.host:
         raise OutboundRefused(
@@ -350,18 +359,20 @@ class Client:
         plain, sensitive = {}, dict(self.credentials.headers)
         for name, value in (headers or {}).items():
             (sensitive if name.lower() in SENSITIVE_HEADERS else plain)[name] = value
-        url = httpx.URL(str(url))
+        url = _parse(url)
         if self.credentials.origin is None:
             self.credentials.origin = origin_of(url)
         bound = self.credentials.origin
         for hop in range(self.max_redirects + 1):
             _check_scheme(url)
             request = self._http.build_request(method, url, headers=plain, **kwargs)
-            for name in list(request.headers):
-                if name.lower() in SENSITIVE_HEADERS:
-                    del request.headers[name]  # a default header is no exception
             if origin_of(request.url) == bound:
                 request.headers.update(sensitive)
+            else:
+                # Not even the cookies another origin set (the jar matches hosts, not ports).
+                for name in list(request.headers):
+                    if name.lower() in SENSITIVE_HEADERS:
+                        del request.headers[name]
             response = self._http.send(request, stream=True)
             location = response.headers.get("Location")
             if response.status_code not in REDIRECT_STATUSES or not location:
@@ -374,7 +385,7 @@ class Client:
             response.close()
             if time.monotonic() > deadline:
                 raise self._too_long()
-            url = request.url.join(location)
+            url = _parse(location, base=request.url)
             kwargs.pop("params", None)  # the Location is the whole next address
             if response.status_code == 303 or (
                 response.status_code in (301, 302) and method == "POST"

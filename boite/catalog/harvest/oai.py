@@ -140,7 +140,7 @@ class OaiPmh(Format):
         flavour = options.options.get("flavour", "")
         scythe = _Scythe(
             source,
-            http=client(options, httpx.Timeout(TIMEOUT, connect=min(TIMEOUT, 10.0))),
+            http=client(options, httpx.Timeout(TIMEOUT, connect=min(TIMEOUT, 10.0)), source=source),
             http_config=HTTPConfig(timeout=TIMEOUT),
             retry_config=RetryConfig(
                 max_retries=2,

@@ -31,16 +31,21 @@ def is_url(source: str) -> bool:
 
 
 def client(
-    options: Options, timeout: httpx.Timeout | None = None, *, files: bool = False
+    options: Options,
+    timeout: httpx.Timeout | None = None,
+    *,
+    files: bool = False,
+    source: str = "",
 ) -> outbound.Client:
-    """The outbound client of a harvest: its credentials go only to the origin of the
-    first address it fetches (the source), never to a redirect or page elsewhere."""
+    """The outbound client of a harvest: its credentials go only to the origin of
+    `source` (or, not given, of the first address it fetches: the source), never to a
+    redirect or a page elsewhere."""
     kind, user, secret = options.auth
     credentials = None
     if kind == "basic":
-        credentials = outbound.Credentials.basic(user, secret)
+        credentials = outbound.Credentials.basic(user, secret, for_url=source)
     elif kind == "token":
-        credentials = outbound.Credentials.bearer(secret)
+        credentials = outbound.Credentials.bearer(secret, for_url=source)
     return outbound.Client(
         credentials=credentials,
         headers={"User-Agent": USER_AGENT},
@@ -98,7 +103,10 @@ def open_binary(source: str, options: Options) -> Iterator[IO[bytes]]:
     if is_url(source):
         import tempfile
 
-        with client(options, files=True) as http, tempfile.TemporaryFile() as spool:
+        with (
+            client(options, files=True, source=source) as http,
+            tempfile.TemporaryFile() as spool,
+        ):
             for attempt in range(RETRIES):
                 try:
                     spool.seek(0)

@@ -387,3 +387,23 @@ def test_the_default_caps_come_from_the_settings(settings):
     settings.OUTBOUND_API_MAX_SECONDS = 7
     assert Client(files=True).max_bytes == 123
     assert Client().max_seconds == 7
+
+
+def test_cookies_set_by_one_origin_are_not_sent_to_another(server, other_server):
+    server.routes["/login"] = (200, {"Set-Cookie": "session=abc; Path=/"}, b"")
+    server.routes["/next"] = (302, {"Location": other_server.url + "/page"}, b"")
+    other_server.routes["/page"] = (200, {}, b"")
+    with Client() as client:
+        client.get(server.url + "/login")
+        client.get(server.url + "/next")
+    assert server.seen[1][2].get("Cookie") == "session=abc"  # back to its own origin
+    assert "Cookie" not in other_server.seen[0][2]
+
+
+def test_a_malformed_address_is_refused_and_a_malformed_redirect_fails(server):
+    with Client() as client:
+        assert _refusal(lambda: client.get("http://[::1/")) == "adresse invalide : http://[::1/"
+        server.routes["/start"] = (302, {"Location": "http://[::1/"}, b"")
+        with pytest.raises(httpx.RemoteProtocolError):  # httpx's own check: « unreachable »
+            client.get(server.url + "/start")
+    assert len(server.seen) == 1
