@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.text import capfirst
 
 from boite.lib.crypto import SecretsFollowAddress
 from boite.networks.scoped_admin import ScopedModelAdmin
@@ -13,7 +14,7 @@ class ProviderAccountForm(SecretsFollowAddress, forms.ModelForm):
 
     address_fields = ("sushi_url", "requestor_id")
     sushi_url = forms.URLField(
-        label=_SUSHI_URL.verbose_name,
+        label=capfirst(_SUSHI_URL.verbose_name),
         help_text=_SUSHI_URL.help_text,
         required=False,
         assume_scheme="https",
