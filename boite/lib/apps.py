@@ -8,3 +8,6 @@ class LibConfig(AppConfig):
     name = "boite.lib"
     label = "lib"
     verbose_name = _("Technical")
+
+    def ready(self) -> None:
+        from boite.lib import outbound  # noqa: F401 — registers its deployment check

@@ -46,6 +46,7 @@ import certifi
 import httpcore
 import httpx
 from django.conf import settings
+from django.core import checks
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -425,3 +426,36 @@ class Client:
             _("the download took longer than the limit of %(seconds)d seconds")
             % {"seconds": self.max_seconds}
         )
+
+
+# -- deployment check -----------------------------------------------------------------------
+
+# Opened by OUTBOUND_ALLOWED_NETWORKS, these would let any administrator make the portal
+# fetch from itself or from the cloud's metadata service (its credentials).
+_NEVER_TO_OPEN = tuple(
+    ipaddress.ip_network(n) for n in ("127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10")
+)
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_allowed_networks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    risky = [
+        str(network)
+        for network in allowed_networks()
+        if any(
+            network.version == never.version and network.overlaps(never) for never in _NEVER_TO_OPEN
+        )
+    ]
+    if not risky:
+        return []
+    return [
+        checks.Warning(
+            "OUTBOUND_ALLOWED_NETWORKS opens loopback or link-local addresses: " + ", ".join(risky),
+            hint=(
+                "Any network administrator could then make the portal fetch from its own "
+                "server or the cloud metadata service. List only the private networks of "
+                "the providers reached over a private link: see docs/deployment.md."
+            ),
+            id="boite.W002",
+        )
+    ]

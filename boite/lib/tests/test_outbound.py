@@ -407,3 +407,12 @@ def test_a_malformed_address_is_refused_and_a_malformed_redirect_fails(server):
         with pytest.raises(httpx.RemoteProtocolError):  # httpx's own check: « unreachable »
             client.get(server.url + "/start")
     assert len(server.seen) == 1
+
+
+def test_deploy_check_warns_when_loopback_or_metadata_addresses_are_opened(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["10.20.0.0/16"]
+    assert outbound.check_allowed_networks() == []
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["10.20.0.0/16", "169.254.169.254/32", "::1/128"]
+    (warning,) = outbound.check_allowed_networks()
+    assert warning.id == "boite.W002"
+    assert "169.254.169.254/32, ::1/128" in warning.msg
