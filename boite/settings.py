@@ -13,7 +13,15 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from boite.lib.env import env_bool, env_fernet_keys, env_int, env_int_list, env_list, env_str
+from boite.lib.env import (
+    env_bool,
+    env_fernet_keys,
+    env_int,
+    env_int_list,
+    env_list,
+    env_networks,
+    env_str,
+)
 from boite.lib.varfiles import private_dir, touch_private, write_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -461,3 +469,17 @@ TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
 # Seconds a public page is kept for visitors who are not logged in (boite.lib.pagecache);
 # 0 turns it off. Off in the tests, which change data and read pages again at once.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if TESTING else 60, minimum=0)
+
+# What the server fetches from addresses staff type (boite.lib.outbound): internal
+# addresses are refused unless inside one of these networks (CIDR, comma-separated).
+# The tests' fake providers listen on 127.0.0.1, hence the tests' default.
+OUTBOUND_ALLOWED_NETWORKS = env_networks(
+    "OUTBOUND_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if TESTING else []
+)
+OUTBOUND_MAX_REDIRECTS = env_int("OUTBOUND_MAX_REDIRECTS", 5, minimum=0)
+# Harvest files (a publisher's whole ONIX catalogue reaches 2 GB) and their time.
+OUTBOUND_FILE_MAX_BYTES = env_int("OUTBOUND_FILE_MAX_MB", 4096, minimum=1) * 1024 * 1024
+OUTBOUND_FILE_MAX_SECONDS = env_int("OUTBOUND_FILE_MAX_SECONDS", 3 * 3600, minimum=1)
+# API answers and feed pages (OAI-PMH, OPDS, JSON, distributors, SUSHI reports).
+OUTBOUND_API_MAX_BYTES = env_int("OUTBOUND_API_MAX_MB", 200, minimum=1) * 1024 * 1024
+OUTBOUND_API_MAX_SECONDS = env_int("OUTBOUND_API_MAX_SECONDS", 600, minimum=1)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from boite.access import connectors
 from boite.access.connectors.signed_link import PRESETS, preset
 from boite.access.models import Connector
+from boite.lib.crypto import SecretChange, SecretsFollowAddress
 
 SECRET_LABELS = {
     "key": _("shared secret key"),
@@ -16,7 +17,12 @@ SECRET_LABELS = {
 }
 
 
-class _ConnectorFormBase(forms.ModelForm):
+# The settings that say where a connector's secrets go (the provider's pages and the
+# addresses it may send patrons back to): changing one clears the stored secrets.
+ADDRESS_SETTINGS = ("url", "redirect_uris", "services")
+
+
+class _ConnectorFormBase(SecretsFollowAddress, forms.ModelForm):
     kind = forms.ChoiceField(label=_("kind"), choices=())
     preset = forms.ChoiceField(
         label=_("signed-link preset"),
@@ -53,19 +59,44 @@ class _ConnectorFormBase(forms.ModelForm):
             ) % {"state": state}
 
     def clean(self) -> dict:
+        chosen = self.cleaned_data.get("preset")
+        if chosen and self.cleaned_data.get("kind") == "signed_link":
+            # Before the secrets' check (in super().clean()): a preset is a new address.
+            self.cleaned_data["settings"] = preset(chosen)
         cleaned = super().clean()
-        chosen = cleaned.get("preset")
         if chosen:
             if cleaned.get("kind") != "signed_link":
                 self.add_error("preset", _("A preset only applies to a signed link."))
             else:
-                self.instance.settings = cleaned["settings"] = preset(chosen)
+                self.instance.settings = cleaned["settings"]
         for name in connectors.all_secret_names():
             if cleaned.get(f"secret_{name}") and cleaned.get(f"clear_{name}"):
                 self.add_error(
                     f"clear_{name}", _("Either type a new secret or clear it, not both.")
                 )
         return cleaned
+
+    def address_changed(self) -> bool:
+        if self.instance._state.adding or "settings" not in self.cleaned_data:
+            return False
+        before, after = self.instance.settings or {}, self.cleaned_data["settings"] or {}
+        return self.cleaned_data.get("kind") != self.instance.kind or any(
+            before.get(name) != after.get(name) for name in ADDRESS_SETTINGS
+        )
+
+    def bound_secrets(self) -> list[tuple[str, bool, SecretChange, str]]:
+        return [
+            (
+                f"secret_{name}",
+                self.instance.has_secret(name),
+                SecretChange(
+                    value=self.cleaned_data.get(f"secret_{name}") or "",
+                    clear=bool(self.cleaned_data.get(f"clear_{name}")),
+                ),
+                str(self.fields[f"clear_{name}"].label),
+            )
+            for name in connectors.all_secret_names()
+        ]
 
     def _post_clean(self) -> None:
         if self.cleaned_data.get("settings") is None:

@@ -1,5 +1,6 @@
 """The search form of the portal (GET), the harvest launch form of the staff area, and
-the resource form of the back office (where a harvest source is chosen)."""
+the back-office form of a resource (where a harvest source is chosen, and its secret is
+bound to it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from boite.catalog.harvest.base import SourceError
 from boite.catalog.harvest.sources import drop_files, resolve_drop_file, superuser_only_message
 from boite.catalog.models import Audience, HarvestRun, RecordType, Resource
 from boite.catalog.search import SearchQuery
+from boite.lib.crypto import SecretsFollowAddress
 
 LANGUAGES = {
     "fre": _("French"),
@@ -134,11 +136,15 @@ class HarvestFileInput(forms.ClearableFileInput):
         return None
 
 
-class ResourceAdminForm(forms.ModelForm):
+class ResourceAdminForm(SecretsFollowAddress, forms.ModelForm):
     """The resource as the back office edits it. Its source is an http(s) address (the
     model refuses anything else), an uploaded file, or a file of the drop directory: the
     drop directory's files are listed to superusers only, and only they may choose one —
-    the name is resolved inside the directory, never taken as a path."""
+    the name is resolved inside the directory, never taken as a path. Its password or
+    token is for its harvest source and account only: changing them clears it unless it
+    is typed again."""
+
+    address_fields = ("harvest_source", "harvest_username")
 
     superuser = False  # set per request by the admin (`ResourceAdmin.get_form`)
 
@@ -175,3 +181,7 @@ class ResourceAdminForm(forms.ModelForm):
         except SourceError as error:
             raise ValidationError(str(error), code="drop_file") from None
         return name
+
+
+# The admin's form (`ResourceAdmin.get_form` sets who is asking).
+ResourceForm = ResourceAdminForm

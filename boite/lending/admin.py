@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from boite.lending.models import DistributorAccount, LendingRules, Licence, SyncRun
+from boite.lib.crypto import SecretsFollowAddress
 from boite.networks.models import Network
 from boite.networks.scoped_admin import Kind, ScopedModelAdmin
 
@@ -32,7 +33,10 @@ class _NetworkScoped(ScopedModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class DistributorAccountForm(forms.ModelForm):
+class DistributorAccountForm(SecretsFollowAddress, forms.ModelForm):
+    """The password is for the account's address and login only."""
+
+    address_fields = ("base_url", "login")
     base_url = DistributorAccount._meta.get_field("base_url").formfield(assume_scheme="https")
 
     class Meta:

@@ -14,4 +14,5 @@ class LibConfig(AppConfig):
         from boite.lib import (
             checks,  # noqa: F401 - registers the checks of var/
             counters,  # noqa: F401  (registers its deployment check)
+            outbound,  # noqa: F401 — registers its deployment check
         )

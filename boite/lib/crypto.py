@@ -329,6 +329,61 @@ class SecretField(forms.Field):
         return bool(change.value) or (change.clear and bool(initial))
 
 
+# -- secrets bound to where they go --------------------------------------------------------
+
+
+class SecretsFollowAddress:
+    """ModelForm mixin: a stored secret belongs to the address it is sent to.
+
+    When a saved object's address (`address_fields`: a URL, a host, an account) changes
+    while a secret is stored and the form neither retypes it nor ticks its « clear » box,
+    the form refuses: otherwise whoever may edit the address (a network administrator
+    of the other network, for a shared thing) would point it at a server of their own
+    and receive the secret. Retyped, the new secret is kept; cleared, it is emptied.
+
+    The secrets are the form's `SecretField`s; a form whose secrets are other fields
+    (the connector form) overrides `bound_secrets` and `address_changed`."""
+
+    address_fields: tuple[str, ...] = ()
+
+    def address_changed(self) -> bool:
+        if self.instance._state.adding:
+            return False
+        return any(name in self.changed_data for name in self.address_fields)
+
+    def bound_secrets(self) -> list[tuple[str, bool, SecretChange, str]]:
+        """(field name for the error, is one stored, what the form asks, clear label)."""
+        found = []
+        for name, field in self.fields.items():
+            if isinstance(field, SecretField):
+                change = self.cleaned_data.get(name) or SecretChange()
+                stored = bool(getattr(self.instance, name, ""))
+                found.append((name, stored, change, str(_("Clear the secret"))))
+        return found
+
+    def check_bound_secrets(self) -> None:
+        if not self.address_changed():
+            return
+        for name, stored, change, clear_label in self.bound_secrets():
+            if stored and not change.value and not change.clear:
+                self.add_error(
+                    name,
+                    ValidationError(
+                        _(
+                            "The address has changed: the stored secret will be cleared. "
+                            "Type it again or tick « %(clear)s »."
+                        ),
+                        code="address_changed",
+                        params={"clear": clear_label},
+                    ),
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_bound_secrets()
+        return cleaned
+
+
 # -- deployment check -----------------------------------------------------------------------
 
 

@@ -53,6 +53,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: list[str] | None = None) -> list[str]:
+    """A comma-separated list of IP networks in CIDR notation (10.0.0.0/8, ::1/128)."""
+    import ipaddress
+
+    values = env_list(name, default)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP network.") from None
+    return values
+
+
 def env_int_list(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
     """A comma-separated list of whole numbers, none below `minimum`, at least one."""
     raw = os.environ.get(name)

@@ -1,15 +1,20 @@
 from django import forms
 from django.contrib import admin
+from django.utils.text import capfirst
 
+from boite.lib.crypto import SecretsFollowAddress
 from boite.networks.scoped_admin import ScopedModelAdmin
 from boite.stats.models import CounterReport, ProviderAccount, RollupRun
 
 _SUSHI_URL = ProviderAccount._meta.get_field("sushi_url")
 
 
-class ProviderAccountForm(forms.ModelForm):
+class ProviderAccountForm(SecretsFollowAddress, forms.ModelForm):
+    """The SUSHI API key is for the account's server and requestor only."""
+
+    address_fields = ("sushi_url", "requestor_id")
     sushi_url = forms.URLField(
-        label=_SUSHI_URL.verbose_name,
+        label=capfirst(_SUSHI_URL.verbose_name),
         help_text=_SUSHI_URL.help_text,
         required=False,
         assume_scheme="https",
@@ -28,7 +33,6 @@ class ProviderAccountForm(forms.ModelForm):
             "api_key",
             "sushi_reports",
         ]
-        widgets = {"api_key": forms.PasswordInput(render_value=True)}
 
 
 @admin.register(ProviderAccount)

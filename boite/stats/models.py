@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from boite.lib.crypto import EncryptedTextField
+
 
 class EventKind(models.TextChoices):
     REGISTRATION = "registration", _("registration")
@@ -331,7 +333,7 @@ class ProviderAccount(models.Model):
         _("SUSHI server URL"), blank=True, help_text=_("Base URL, before /reports/tr.")
     )
     requestor_id = models.CharField(_("requestor ID"), max_length=200, blank=True)
-    api_key = models.CharField(_("API key"), max_length=200, blank=True)
+    api_key = EncryptedTextField(_("API key"), max_length=200, blank=True)
     sushi_reports = models.CharField(
         _("reports to fetch"),
         max_length=50,

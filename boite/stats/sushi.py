@@ -6,6 +6,8 @@
 The answer is a report (read by boite.stats.counter) or SUSHI exceptions (a bare
 exception object, a list of them, or Exceptions in the report header). Every fetch
 writes its outcome on the account (`last_fetch_result`); a failure stores nothing.
+The server is reached through the portal's outbound client (boite.lib.outbound): an
+internal address is refused, and so is a report beyond the size or time caps.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import httpx
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from boite.lib import outbound
 from boite.stats.counter import (
     ReportError,
     SushiException,
@@ -50,7 +53,7 @@ def fetch_report(
     last_month: date,
     *,
     replace: bool = False,
-    client: httpx.Client | None = None,
+    client: outbound.Client | None = None,
 ) -> FetchResult:
     """Fetch and import one report; never raises for what the provider answers."""
     params = {
@@ -76,9 +79,13 @@ def _fetch(
     if not account.sushi_url:
         raise ReportError(_("This provider account has no SUSHI server URL."))
     own_client = client is None
-    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True)
+    client = client or outbound.Client(timeout=TIMEOUT)
     try:
         response = client.get(_url(account, report_id), params=params)
+    except outbound.OutboundRefused as error:
+        raise ReportError(
+            _("SUSHI fetch refused: %(reason)s") % {"reason": error.message}
+        ) from None
     except httpx.HTTPError as error:
         # The URL carries the API key: only the kind of failure is kept.
         raise ReportError(

@@ -29,6 +29,7 @@ COLUMNS = {
     "lending_distributoraccount": "password",
     "access_connector": "secrets",
     "patrons_patronrules": "sip2_login_password",
+    "stats_provideraccount": "api_key",
 }
 
 
@@ -70,6 +71,9 @@ def main() -> None:
     old.get_model("patrons", "PatronRules").objects.create(
         network=network, sip2_login_password="clear-sip2"
     )
+    old.get_model("stats", "ProviderAccount").objects.create(
+        network=network, name="S", sushi_url="https://sushi.example/", api_key="clear-sushi"
+    )
     report = {"before": _raw()}
     _migrate(leaves)
     report["after"] = _raw()
@@ -77,12 +81,14 @@ def main() -> None:
     from boite.catalog.models import Resource
     from boite.lending.models import DistributorAccount
     from boite.patrons.models import PatronRules
+    from boite.stats.models import ProviderAccount
 
     report["read"] = [
         Resource.objects.get().harvest_secret,
         DistributorAccount.objects.get().password,
         Connector.objects.get().secret("key"),
         PatronRules.objects.get().sip2_login_password,
+        ProviderAccount.objects.get().api_key,
     ]
     _migrate(before)
     report["rolled_back"] = _raw()

@@ -183,12 +183,13 @@ def test_migrations_encrypt_existing_values_and_decrypt_them_back(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    clear = ["clear-harvest", "clear-odl", "clear-key", "clear-sip2"]
+    clear = ["clear-harvest", "clear-odl", "clear-key", "clear-sip2", "clear-sushi"]
     for table, value in report["after"].items():
         assert value.startswith("gAAAAA") and not any(c in value for c in clear), table
     assert report["read"] == clear
     assert report["rolled_back"] == report["before"]
     assert report["before"]["patrons_patronrules"] == "clear-sip2"
+    assert report["before"]["stats_provideraccount"] == "clear-sushi"
 
 
 # -- never shown back ---------------------------------------------------------------------

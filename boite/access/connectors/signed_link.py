@@ -14,7 +14,8 @@ of query parameters, each made of parts concatenated in order, optionally hashed
 A part is an identity attribute (`card_number`, `email`, `last_name`, `birth_year`…),
 `key` (the shared secret), `target` (the record's URL at the provider), `date:<format>`
 (the current time in Europe/Paris, formats in `DATE_FORMATS`) or `text:<literal>`.
-`hash` is sha256, sha1 or md5; `encoding` is hex (default), HEX or base64.
+`hash` is sha256, sha1 or md5; `encoding` is hex (default), HEX or base64. A parameter
+that uses `key` must be hashed: the key never travels in clear.
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ class ParamsField(forms.Field):
             for part in parts:
                 _check_part(part)
             digest = item.get("hash") or ""
+            if "key" in parts and not digest:
+                # The link passes through the patron's browser, its history and the
+                # provider's logs: the shared secret may only travel hashed.
+                raise forms.ValidationError(
+                    _(
+                        "The parameter « %(name)s » would send the shared key in clear: "
+                        "the key may only be used inside a hash."
+                    ),
+                    params={"name": item["name"]},
+                )
             if digest and digest not in HASHES:
                 raise forms.ValidationError(
                     _("Unknown hash « %(hash)s »: use sha256, sha1 or md5."),

@@ -4,10 +4,15 @@ Resumption tokens are followed by the client; an incremental harvest sends `from
 a record whose header says `status="deleted"` is withdrawn; `noRecordsMatch` is an
 empty answer, not an error. Options: `metadata_prefix` (oai_dc), `set`, `flavour`
 (for marcxml: marc21 or unimarc).
+
+oaipmh-scythe speaks HTTP through httpx2; its client is given a transport that sends
+every request through the portal's outbound client (boite.lib.outbound), so an
+OAI-PMH source obeys the same rules as every other address staff type.
 """
 
 from __future__ import annotations
 
+import httpx
 import httpx2
 from django.utils.translation import gettext as _
 from lxml import etree
@@ -30,12 +35,14 @@ from boite.catalog.harvest.base import (
 )
 from boite.catalog.harvest.marc import MARCXML_NS, marcxml_records
 from boite.catalog.harvest.sources import (
+    client,
     is_url,
     status_message,
     timeout_message,
     unreachable_message,
 )
 from boite.catalog.models import RecordType
+from boite.lib import outbound
 
 TIMEOUT = 30
 
@@ -68,6 +75,59 @@ def dc_to_item(identifier: str, metadata: dict, payload: str) -> Item:
     )
 
 
+# Request headers worth passing on (httpx2's own Host, Connection… are outbound's business).
+_FORWARDED = ("accept", "user-agent", "content-type")
+
+
+class _OutboundTransport(httpx2.BaseTransport):
+    """An httpx2 transport that sends through the portal's outbound client."""
+
+    def __init__(self, http: outbound.Client) -> None:
+        self.http = http
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
+        try:
+            response = self.http.request(
+                request.method, str(request.url), headers=headers, content=request.read() or None
+            )
+        except httpx.TimeoutException as error:
+            raise httpx2.TimeoutException(str(error), request=request) from None
+        except httpx.TransportError as error:
+            raise httpx2.ConnectError(str(error), request=request) from None
+        return httpx2.Response(
+            response.status_code,
+            headers=response.headers.multi_items(),
+            content=response.content,
+            request=request,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class _Scythe(Scythe):
+    """Scythe whose httpx2 client goes through an outbound client."""
+
+    def __init__(self, endpoint: str, *, http: outbound.Client, **kwargs) -> None:
+        super().__init__(endpoint, **kwargs)
+        self._outbound = http
+
+    @property
+    def client(self) -> httpx2.Client:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx2.Client(
+                transport=_OutboundTransport(self._outbound),
+                headers={
+                    "Accept": "text/xml; charset=utf-8, application/xml; charset=utf-8",
+                    "User-Agent": self.http_config.user_agent,
+                },
+                timeout=self.timeout,
+                default_encoding=self.encoding,
+            )
+        return self._client
+
+
 class OaiPmh(Format):
     name = "oai"
     label = "OAI-PMH (oai_dc, marcxml)"
@@ -76,13 +136,12 @@ class OaiPmh(Format):
     def read(self, source: str, options: Options):
         if not is_url(source):
             raise SourceError(_("an OAI-PMH source is an http(s) address"))
-        kind, user, secret = options.auth
-        auth = httpx2.BasicAuth(user, secret) if kind == "basic" else None
         prefix = options.options.get("metadata_prefix", "oai_dc")
         flavour = options.options.get("flavour", "")
-        scythe = Scythe(
+        scythe = _Scythe(
             source,
-            http_config=HTTPConfig(timeout=TIMEOUT, auth=auth),
+            http=client(options, httpx.Timeout(TIMEOUT, connect=min(TIMEOUT, 10.0)), source=source),
+            http_config=HTTPConfig(timeout=TIMEOUT),
             retry_config=RetryConfig(
                 max_retries=2,
                 retry_status_codes=(500, 502, 503, 504),
@@ -91,8 +150,6 @@ class OaiPmh(Format):
                 initial_backoff=0.2,
             ),
         )
-        if kind == "token":
-            scythe.client.headers["Authorization"] = f"Bearer {secret}"
         query = {"metadata_prefix": prefix}
         if options.options.get("set"):
             query["set_"] = options.options["set"]
@@ -125,6 +182,8 @@ class OaiPmh(Format):
                         yield Rejection(position, reason_of(error), identifier, payload[:500])
             except NoRecordsMatch:
                 return
+            except outbound.OutboundRefused as error:
+                raise SourceError(error.message) from None
             except OAIPMHException as error:
                 raise SourceError(
                     _("the repository answered an OAI-PMH error: %(error)s") % {"error": error}

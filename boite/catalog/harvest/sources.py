@@ -6,8 +6,10 @@ uploaded file kept with the resource (private storage) or a file of the drop dir
 (`CATALOG_DROP_DIR`), resolved inside it by `resolve_drop_file()` (see the end of this
 module and `boite.lib.dropdir`).
 
-HTTP goes through httpx with timeouts, a few retries on transient failures, and the
-authentication saved on the resource (HTTP Basic or a bearer token).
+HTTP goes through the portal's outbound client (boite.lib.outbound: no internal address,
+every redirect hop checked, credentials only for the source's own origin, size and time
+caps) with timeouts, a few retries on transient failures, and the authentication saved
+on the resource (HTTP Basic or a bearer token).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import httpx
 from django.utils.translation import gettext as _
 
 from boite.catalog.harvest.base import Options, SourceError
+from boite.lib import outbound
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRIES = 3
@@ -33,16 +36,27 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def client(options: Options, timeout: httpx.Timeout | None = None) -> httpx.Client:
+def client(
+    options: Options,
+    timeout: httpx.Timeout | None = None,
+    *,
+    files: bool = False,
+    source: str = "",
+) -> outbound.Client:
+    """The outbound client of a harvest: its credentials go only to the origin of
+    `source` (or, not given, of the first address it fetches: the source), never to a
+    redirect or a page elsewhere."""
     kind, user, secret = options.auth
-    headers = {"User-Agent": USER_AGENT}
-    auth = None
+    credentials = None
     if kind == "basic":
-        auth = httpx.BasicAuth(user, secret)
+        credentials = outbound.Credentials.basic(user, secret, for_url=source)
     elif kind == "token":
-        headers["Authorization"] = f"Bearer {secret}"
-    return httpx.Client(
-        timeout=timeout or TIMEOUT, headers=headers, auth=auth, follow_redirects=True
+        credentials = outbound.Credentials.bearer(secret, for_url=source)
+    return outbound.Client(
+        credentials=credentials,
+        headers={"User-Agent": USER_AGENT},
+        timeout=timeout or TIMEOUT,
+        files=files,
     )
 
 
@@ -65,12 +79,15 @@ def status_message(status: int) -> str:
     return _("the provider answered HTTP %(status)d") % {"status": status}
 
 
-def get(http: httpx.Client, url: str, params: dict | None = None) -> httpx.Response:
-    """GET with retries on timeouts, connection errors and 5xx; SourceError at the end."""
+def get(http: outbound.Client, url: str, params: dict | None = None) -> httpx.Response:
+    """GET with retries on timeouts, connection errors and 5xx; SourceError at the end
+    (at once for what the outbound rules refuse: retrying would not change it)."""
     last = ""
     for attempt in range(RETRIES):
         try:
             response = http.get(url, params=params)
+        except outbound.OutboundRefused as error:
+            raise SourceError(error.message) from None
         except httpx.TimeoutException:
             last = timeout_message()
         except httpx.HTTPError as error:
@@ -92,17 +109,20 @@ def open_binary(source: str, options: Options) -> Iterator[IO[bytes]]:
     if is_url(source):
         import tempfile
 
-        with client(options) as http, tempfile.TemporaryFile() as spool:
+        with (
+            client(options, files=True, source=source) as http,
+            tempfile.TemporaryFile() as spool,
+        ):
             for attempt in range(RETRIES):
                 try:
-                    with http.stream("GET", source) as response:
-                        if response.status_code >= 400:
-                            raise SourceError(status_message(response.status_code))
-                        spool.seek(0)
-                        spool.truncate()
-                        for chunk in response.iter_bytes(1 << 16):
-                            spool.write(chunk)
+                    spool.seek(0)
+                    spool.truncate()
+                    response = http.download(source, spool)
+                    if response.status_code >= 400:
+                        raise SourceError(status_message(response.status_code))
                     break
+                except outbound.OutboundRefused as error:
+                    raise SourceError(error.message) from None
                 except SourceError:
                     if attempt + 1 == RETRIES:
                         raise

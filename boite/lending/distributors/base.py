@@ -2,7 +2,10 @@
 
 A distributor module (dilicom.py, odl.py) subclasses `Distributor` and is listed in
 `boite.lending.distributors.DISTRIBUTORS`. The portal never speaks HTTP to a distributor
-outside these modules, and every failure reaches it as one of four typed errors:
+outside these modules; they speak it through the portal's outbound client
+(boite.lib.outbound), whose credentials go only to the origin of the account's address
+(a License Info Document or a status link elsewhere is fetched without them) and which
+refuses internal addresses. Every failure reaches the portal as one of four typed errors:
 
 - `DistributorUnavailable`: cannot be reached, or answers a server error;
 - `DistributorTimeout`: no answer within the account's timeout;
@@ -30,6 +33,8 @@ import certifi
 import httpx
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+
+from boite.lib import outbound
 
 # -- errors ------------------------------------------------------------------------------
 
@@ -181,12 +186,17 @@ class Distributor:
     kind: ClassVar[str]
     label: ClassVar[str]
 
-    def __init__(self, connection: Connection, client: httpx.Client | None = None) -> None:
+    def __init__(self, connection: Connection, client: outbound.Client | None = None) -> None:
         self.connection = connection
-        self.client = client or httpx.Client(
+        credentials = None
+        if connection.login:
+            credentials = outbound.Credentials.basic(
+                connection.login, connection.password, for_url=connection.base_url
+            )
+        self.client = client or outbound.Client(
             verify=_tls_context(),
             timeout=httpx.Timeout(connection.timeout),
-            auth=(connection.login, connection.password) if connection.login else None,
+            credentials=credentials,
             headers={"User-Agent": "Boite/1.0 (PNB lending)"},
         )
 
@@ -233,6 +243,10 @@ class Distributor:
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.client.request(method, url, **kwargs)
+        except outbound.OutboundRefused as error:
+            raise DistributorRefused(
+                f"{method} {_safe_url(url)}: {error.message}", message=error.message
+            ) from None
         except httpx.TimeoutException as error:
             raise DistributorTimeout(f"{method} {_safe_url(url)}: {type(error).__name__}") from None
         except httpx.HTTPError as error:

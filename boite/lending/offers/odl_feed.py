@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
-import httpx
 from django.utils.dateparse import parse_datetime
 
 from boite.lending.offers.base import Offer, OfferFileError, OfferProblem, valid_ean
+from boite.lib import outbound
 
 INFO_TYPE = "application/vnd.odl.info+json"
 MAX_PAGES = 10_000
@@ -39,12 +39,19 @@ def read_file(source) -> Iterator[Offer | OfferProblem]:
         return read_offers([handle.read()])
 
 
-def read_pages(client: httpx.Client, url: str) -> Iterator[bytes]:
-    """The pages of a feed, following `next` links (each page once)."""
+def read_pages(client: outbound.Client, url: str) -> Iterator[bytes]:
+    """The pages of a feed, following `next` links (each page once).
+
+    `client` is an outbound client (a distributor adapter's `client`): its credentials
+    belong to the feed's origin, so a `next` link to another origin is fetched without
+    them, and an internal address is refused (OfferFileError with the reason)."""
     seen: set[str] = set()
     while url and url not in seen and len(seen) < MAX_PAGES:
         seen.add(url)
-        response = client.get(url, headers={"Accept": "application/opds+json"})
+        try:
+            response = client.get(url, headers={"Accept": "application/opds+json"})
+        except outbound.OutboundRefused as error:
+            raise OfferFileError(f"{url.split('?')[0]}: {error.message}") from None
         if response.status_code != 200:
             raise OfferFileError(f"{url.split('?')[0]}: HTTP {response.status_code}")
         yield response.content

@@ -193,6 +193,6 @@ def test_the_demo_loads_licences_for_both_networks(calvados, caen_network):
 
     out = StringIO()
     demo.load(out)
-    assert "PNB offer file: 6 licences" in out.getvalue()
+    assert "demo_pnb_offers_full.xml: 6 licences" in out.getvalue()
     assert Licence.objects.for_network(caen_network).count() == 6
     assert Licence.objects.for_network(calvados).count() == 6
