@@ -31,3 +31,24 @@ class SessionGenerationMiddleware:
             if current is None or current != request.session[SESSION_KEY]:
                 logout(request)
         return self.get_response(request)
+
+
+# -- « ask for the password again »: CAS renew=true, OpenID Connect prompt=login -----------
+FRESH_LOGIN_KEY = "patron_fresh_login"
+FRESH_LOGIN_SECONDS = 300
+
+
+def remember_fresh_login(request) -> None:
+    """The patron has just typed their credentials on the login page."""
+    import time
+
+    request.session[FRESH_LOGIN_KEY] = int(time.time())
+
+
+def take_fresh_login(request) -> bool:
+    """True once after the patron typed their credentials (within five minutes): a flow
+    that demands a new login consumes it, so the next one asks again."""
+    import time
+
+    moment = request.session.pop(FRESH_LOGIN_KEY, None)
+    return isinstance(moment, int) and 0 <= time.time() - moment <= FRESH_LOGIN_SECONDS

@@ -25,7 +25,7 @@ from boite.patrons.forms import (
     NetworkPasswordResetForm,
     RegistrationForm,
 )
-from boite.patrons.middleware import remember_generation
+from boite.patrons.middleware import remember_fresh_login, remember_generation
 from boite.patrons.models import Patron, PatronEvent, PatronRules
 
 PATRON_BACKEND = "boite.patrons.backends.PatronBackend"
@@ -125,17 +125,39 @@ def welcome(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
+    """The one patron login of the portal: the header's « Se connecter », the gate, and
+    every protocol flow (CAS, OpenID Connect) that needs a patron come here, and go back
+    to `next` (same host only) once the patron is logged in."""
+    from boite.access.flows import service_for_next
+
     rules = PatronRules.for_network(request.network)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = ""
-    form = LoginForm(request.POST or None, request=request, card=rules.uses_sip2)
+    flow = service_for_next(request.network, next_url)
+    initial = {"identifier": flow.login_hint} if flow and flow.login_hint else None
+    form = LoginForm(request.POST or None, request=request, card=rules.uses_sip2, initial=initial)
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend=PATRON_BACKEND)
         patron = Patron.objects.get(user=form.user)
         remember_generation(request, patron)
+        remember_fresh_login(request)
         return HttpResponseRedirect(next_url or reverse("patrons:account"))
-    return render(request, "patrons/login.html", {"form": form, "next": next_url, "rules": rules})
+    # A session of the back office is no patron: say so, the form logs a patron in.
+    staff_session = request.user.is_authenticated and (
+        Patron.of(request.user, request.network) is None
+    )
+    return render(
+        request,
+        "patrons/login.html",
+        {
+            "form": form,
+            "next": next_url,
+            "rules": rules,
+            "flow": flow,
+            "staff_session": staff_session,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
