@@ -40,3 +40,34 @@ def test_a_patron_lands_recognised_on_a_cas_provider(page, live_server, patron, 
         # The same ticket a second time (reload) is refused: tickets are single use.
         page.reload()
         expect(page.get_by_role("heading", level=1)).to_have_text("refused")
+
+
+def test_an_anonymous_patron_logs_in_on_the_portal_for_a_cas_provider(
+    page, live_server, patron, calvados
+):
+    """The provider starts the login: the patron, not yet logged in, lands on the
+    portal's patron login, which names the provider, and comes back recognised."""
+    with FakeCasProvider(live_server.url) as provider:
+        connector = Connector(
+            network=calvados,
+            name="Fournisseur CAS",
+            kind="cas",
+            settings={
+                "url": provider.origin + "/start",
+                "services": [provider.service],
+                "attributes": ["card_number"],
+            },
+        )
+        connector.full_clean()
+        connector.save()
+        page.goto(provider.origin + "/start")
+        assert "/connexion/" in page.url and "/admin/" not in page.url
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Connectez-vous pour ouvrir Fournisseur CAS"
+        )
+        expect(page.locator("#content").get_by_role("link", name="Vous inscrire")).to_be_visible()
+        page.get_by_label("Adresse électronique").fill("camille.martin@example.org")
+        page.get_by_label("Mot de passe").fill("correct horse battery staple")
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("recognised as 14000123456")
+        assert page.url.startswith(provider.service + "?ticket=ST-")
