@@ -63,6 +63,23 @@ class PatronRules(models.Model):
         ),
     )
     sip2_tls = models.BooleanField(_("SIP2 over TLS"), default=False)
+    sip2_profile = models.CharField(
+        _("library system (SIP2 profile)"),
+        max_length=20,
+        default="generic",
+        choices=[
+            ("generic", _("SIP2 2.00 as specified")),
+            ("koha", "Koha"),
+            ("evergreen", "Evergreen"),
+            ("sierra", "Sierra"),
+            ("polaris", "Polaris"),
+            ("pmb", "PMB"),
+        ],
+        help_text=_(
+            "How the library system speaks SIP2: message pair, character set, expiry "
+            "field, blocks (see the documentation)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("patron rules")
