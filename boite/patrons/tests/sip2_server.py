@@ -37,6 +37,7 @@ class Card:
 class ServerState:
     cards: dict[str, Card] = field(default_factory=dict)
     canned: dict[str, bytes] = field(default_factory=dict)
+    canned_login: bytes = b""  # a raw 94 answer to the SC login, when set
     login_user: str = "boite"
     login_password: str = "secret"
     institution: str = "CALVADOS"
@@ -106,6 +107,9 @@ class _Handler(socketserver.StreamRequestHandler):
             sequence = match.group(1).decode()
             body = line[: match.start()].decode(state.charset)
             card = parse_fields(body[23:]).get("AA", "") if body[:2] in {"23", "63"} else ""
+            if body.startswith("93") and state.canned_login:
+                self.wfile.write(_resequenced(state.canned_login, sequence) + state.line_ending)
+                continue
             if card in state.canned:
                 self.wfile.write(_resequenced(state.canned[card], sequence) + state.line_ending)
                 continue
