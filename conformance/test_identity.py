@@ -164,12 +164,14 @@ def test_every_checksum_of_the_corpus_agrees_on_the_bytes():
 def test_a_mismatched_patron_answer_is_that_patrons_error_not_the_systems():
     """The corpus's wrong checksums never count as a failure of the library system."""
     message = _message(GIGAFLAIR, "tests/tcp-buffering.test.ts:55")["message"]
+    koha_23 = replace(profile_for("koha"), message="23")
     with Sip2TestServer() as server:
         server.state.canned["P0001"] = message.encode("utf-8")
-        koha_23 = replace(profile_for("koha"), message="23")
-        with Sip2Client("127.0.0.1", server.port, timeout=2, profile=koha_23) as c:
-            with pytest.raises(Sip2Error) as raised:
-                c.patron_status("INST", "P0001", "1")
+        with (
+            Sip2Client("127.0.0.1", server.port, timeout=2, profile=koha_23) as client,
+            pytest.raises(Sip2Error) as raised,
+        ):
+            client.patron_status("INST", "P0001", "1")
     assert isinstance(raised.value, Sip2PatronError)
 
 
