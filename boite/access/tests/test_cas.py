@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 import requests
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 from cas import CASClient
 from django.test import Client
 from django.utils import timezone
@@ -330,3 +332,14 @@ def test_logout_follows_only_a_whitelisted_service_after_normalisation(
         allow_redirects=False,
     )
     assert response.status_code == 200 and "Location" not in response.headers
+
+
+@given(st.text(max_size=120))
+def test_service_parsing_never_raises(text):
+    from boite.access.connectors.cas import parse_service, service_allowed
+
+    parsed = parse_service(text)
+    if parsed is not None:
+        assert parsed.scheme in {"http", "https"} and parsed.host
+        assert parse_service(parsed.url) == parsed  # normalising twice changes nothing
+    assert service_allowed("https://provider.example/cas/" + text, [SERVICE]) in {True, False}

@@ -349,3 +349,24 @@ def test_rp_initiated_logout_ends_the_session(live_server, patron, oidc_connecto
     assert response.status_code == 302 and response.headers["Location"] == REDIRECT
     again = browser.get(url, allow_redirects=False, timeout=10)
     assert again.headers["Location"].startswith("/connexion/")
+
+
+def test_prompt_login_for_an_anonymous_patron_logs_in_once(live_server, patron, oidc_connector):
+    meta = _discovery(live_server)
+    url, _state = _session(oidc_connector).create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=generate_token(48), prompt="login"
+    )
+    location = _oidc_login(http_session(), live_server, url)
+    assert location.startswith(REDIRECT + "?code=")
+
+
+def test_prompt_none_in_a_staff_session_is_login_required(
+    live_server, oidc_connector, librarian_bayeux
+):
+    meta = _discovery(live_server)
+    url, _state = _session(oidc_connector).create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=generate_token(48), prompt="none"
+    )
+    response = _logged_in_browser(librarian_bayeux).get(url, allow_redirects=False, timeout=10)
+    assert "error=login_required" in response.headers["Location"]
+    assert response.headers["Location"].startswith(REDIRECT)
