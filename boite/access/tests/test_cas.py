@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 import requests
 import time_machine
-from hypothesis import given
-from hypothesis import strategies as st
 from cas import CASClient
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from boite.access.identity import identity_for
 from boite.access.models import Connector, ServiceTicket
