@@ -80,6 +80,18 @@ class PatronRules(models.Model):
             "field, blocks (see the documentation)."
         ),
     )
+    sip2_charset = models.CharField(
+        _("SIP2 character set"),
+        max_length=12,
+        blank=True,
+        choices=[
+            ("", _("the profile's")),
+            ("utf-8", "UTF-8"),
+            ("cp850", "CP850"),
+            ("iso-8859-1", "ISO 8859-1"),
+        ],
+        help_text=_("Only when the library system is set up otherwise than its profile says."),
+    )
 
     class Meta:
         verbose_name = _("patron rules")

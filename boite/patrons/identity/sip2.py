@@ -29,7 +29,7 @@ import logging
 import re
 import socket
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django.conf import settings
@@ -486,7 +486,10 @@ class Sip2Source:
 
     def __init__(self, rules: PatronRules) -> None:
         self.rules = rules
-        self.profile = profile_for(rules.sip2_profile)
+        profile = profile_for(rules.sip2_profile)
+        if rules.sip2_charset:
+            profile = replace(profile, charset=rules.sip2_charset)
+        self.profile = profile
 
     def client(self) -> Sip2Client:
         if not self.rules.sip2_host or not self.rules.sip2_port:

@@ -520,3 +520,13 @@ def test_outcomes_by_profile():
     assert outcome(pmb, profile_for("pmb")) == Outcome.FINES
     unknown = parse_status("24              00020260101    120000AOX|AAC1|AE|BLN|", None)
     assert outcome(unknown, profile_for("evergreen")) == Outcome.UNKNOWN
+
+
+def test_a_network_may_set_the_charset_its_ils_is_set_up_with(caen_client, sip2_caen, sip2_server):
+    _profile(sip2_caen, "koha")
+    sip2_server.state.charset = "iso-8859-1"
+    sip2_server.state.cards["L1"] = Card(pin="1", name="Hébert, Anaïs", expires="20991231")
+    sip2_caen.sip2_charset = "iso-8859-1"
+    sip2_caen.save()
+    assert _login(caen_client, "L1", "1").status_code == 302
+    assert Patron.objects.get(card_number="L1").user.first_name == "Anaïs"
