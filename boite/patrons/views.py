@@ -141,7 +141,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         login(request, form.user, backend=PATRON_BACKEND)
         patron = Patron.objects.get(user=form.user)
         remember_generation(request, patron)
-        remember_fresh_login(request)
+        remember_fresh_login(request, next_url)
         return HttpResponseRedirect(next_url or reverse("patrons:account"))
     # A session of the back office is no patron: say so, the form logs a patron in.
     staff_session = request.user.is_authenticated and (

@@ -370,3 +370,19 @@ def test_prompt_none_in_a_staff_session_is_login_required(
     response = _logged_in_browser(librarian_bayeux).get(url, allow_redirects=False, timeout=10)
     assert "error=login_required" in response.headers["Location"]
     assert response.headers["Location"].startswith(REDIRECT)
+
+
+def test_a_login_made_for_another_page_is_no_new_login(
+    live_server, patron, oidc_connector, cas_connector
+):
+    """Logging in on the portal, then a provider asking prompt=login: asked again."""
+    browser = http_session()
+    _page, answer = _log_in(browser, live_server, "/connexion/?next=/compte/")
+    assert answer.headers["Location"] == "/compte/"
+    meta = _discovery(live_server)
+    url, _state = _session(oidc_connector).create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=generate_token(48), prompt="login"
+    )
+    assert _follow(browser, live_server, url).headers["Location"].startswith("/connexion/")
+    renew = _cas(live_server, renew=True).get_login_url()
+    assert _follow(browser, live_server, renew).headers["Location"].startswith("/connexion/")
