@@ -54,6 +54,7 @@ def patron_required(view):
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     rules = PatronRules.for_network(request.network)
+    _remember_flow(request)
     if rules.uses_sip2:
         return render(request, "patrons/register_ils.html", {"rules": rules})
     query = request.GET.get("q", "").strip()[:100]
@@ -118,7 +119,33 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @patron_required
 @require_GET
 def welcome(request: HttpRequest) -> HttpResponse:
-    return render(request, "patrons/welcome.html", {"patron": request.patron})
+    from boite.access.flows import service_for_next
+
+    next_url = request.session.get(FLOW_KEY, "")
+    flow = service_for_next(request.network, next_url)
+    return render(
+        request,
+        "patrons/welcome.html",
+        {"patron": request.patron, "flow": flow, "next": next_url if flow else ""},
+    )
+
+
+FLOW_KEY = "patron_flow_next"
+
+
+def _safe_next(request: HttpRequest) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        return ""
+    return next_url
+
+
+def _remember_flow(request: HttpRequest) -> None:
+    """A visitor who registers on the way to a provider (the login page's « Vous
+    inscrire ») finds the way on after confirming their e-mail, in the same browser."""
+    next_url = _safe_next(request)
+    if next_url:
+        request.session[FLOW_KEY] = next_url
 
 
 # -- login ----------------------------------------------------------------------
@@ -131,9 +158,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     from boite.access.flows import service_for_next
 
     rules = PatronRules.for_network(request.network)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
+    next_url = _safe_next(request)
     flow = service_for_next(request.network, next_url)
     initial = {"identifier": flow.login_hint} if flow and flow.login_hint else None
     form = LoginForm(request.POST or None, request=request, card=rules.uses_sip2, initial=initial)
