@@ -417,8 +417,17 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # An ID token says who logged in, once: an hour at most (the toolkit's default is 10 h).
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ID_TOKEN_EXPIRE_SECONDS", 3600, minimum=60),
+    # RP-initiated logout (end_session_endpoint): only to a registered redirect URI.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
 }
+if OAUTH2_PROVIDER["ID_TOKEN_EXPIRE_SECONDS"] > 3600:
+    raise ImproperlyConfigured("OIDC_ID_TOKEN_EXPIRE_SECONDS must be 3600 (one hour) or less.")
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
 
 # -- lending (PNB licences) ---------------------------------------------------------------
 # Offer files (Dilicom ONIX, ODL feeds) dropped in <inbox>/<distributor account id>/ are

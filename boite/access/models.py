@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets as _secrets
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
@@ -148,17 +147,12 @@ class Connector(models.Model):
 
     # -- CAS ------------------------------------------------------------------
     def allows_service(self, service: str) -> bool:
-        """A CAS service URL is allowed when it starts with a whitelisted URL:
-        same scheme and host, and a path below the whitelisted one."""
-        wanted = urlsplit(service)
-        for allowed in self.settings.get("services", []):
-            ref = urlsplit(allowed)
-            if (wanted.scheme, wanted.netloc) != (ref.scheme, ref.netloc):
-                continue
-            base = ref.path.rstrip("/")
-            if wanted.path == base or wanted.path.startswith(base + "/") or not base:
-                return True
-        return False
+        """A CAS service URL is allowed when, parsed and normalised (dot segments,
+        escapes, default port, no user-info), it has the origin of a whitelisted URL and
+        a path whose segments begin with the whitelisted path's."""
+        from boite.access.connectors.cas import service_allowed
+
+        return service_allowed(service, self.settings.get("services", []))
 
 
 def _new_ticket() -> str:
@@ -192,6 +186,8 @@ class ServiceTicket(models.Model):
     service = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     consumed_at = models.DateTimeField(null=True, blank=True)
+    # Issued right after the patron typed their credentials (CAS `renew`).
+    from_new_login = models.BooleanField(default=False)
 
     objects = ServiceTicketQuerySet.as_manager()
 
@@ -205,6 +201,28 @@ class ServiceTicket(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() - self.created_at > TICKET_LIFETIME
+
+
+class UsedAuthorizationCode(models.Model):
+    """An OpenID Connect authorisation code already exchanged, and the access token it
+    gave: a second exchange of the same code revokes that token (RFC 6749 §4.1.2).
+    Only a hash of the code is kept; rows are purged after a day."""
+
+    code_checksum = models.CharField(max_length=64, unique=True)
+    access_token = models.ForeignKey(
+        django_settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("used authorisation code")
+        verbose_name_plural = _("used authorisation codes")
+
+    def __str__(self) -> str:
+        return f"code {self.code_checksum[:8]}…"
 
 
 # -- quotas and the patron's counters ---------------------------------------------------

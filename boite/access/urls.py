@@ -13,4 +13,7 @@ urlpatterns = [
     path("cas/validate", views.cas_validate, name="cas_validate"),
     path("cas/serviceValidate", views.cas_service_validate, name="cas_service_validate"),
     path("cas/p3/serviceValidate", views.cas_p3_service_validate, name="cas_p3_service_validate"),
+    path("cas/proxyValidate", views.cas_proxy_validate, name="cas_proxy_validate"),
+    path("cas/p3/proxyValidate", views.cas_proxy_validate, name="cas_p3_proxy_validate"),
+    path("cas/proxy", views.cas_proxy, name="cas_proxy"),
 ]

@@ -23,11 +23,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from boite.access.connectors import HandoverError, same_origin
+from boite.access.connectors.cas import parse_service, same_service
+from boite.access.flows import patron_login
 from boite.access.identity import identity_for, identity_from_patron, refusal_for
 from boite.access.models import AccessCounter, Connector, ServiceTicket
 from boite.access.rules import Decision, decide, quota_status
 from boite.catalog.models import Record, Resource
 from boite.networks.models import Authority
+from boite.patrons.middleware import take_fresh_login
+from boite.patrons.models import Patron
 from boite.stats.events import EventKind, age_band, record_event
 
 _TRUE = {"true", "1", "yes"}
@@ -53,35 +57,57 @@ def _error_page(request: HttpRequest, message: str, status: int = 403) -> HttpRe
     return render(request, "access/cas_error.html", {"message": message}, status=status)
 
 
+def _wants(request: HttpRequest, name: str) -> bool:
+    return request.GET.get(name, "").lower() in _TRUE
+
+
 @never_cache
 @require_GET
 def cas_login(request: HttpRequest) -> HttpResponse:
+    """CAS 3.0 §2.1: a ticket for a whitelisted service, once the visitor is a patron.
+
+    An anonymous visitor (or a staff session) goes to the patron login of this portal
+    and comes back here; `gateway=true` goes back to the service without a ticket
+    instead; `renew=true` asks for the password again even in an open session, and the
+    ticket then says so (checked by a validation with `renew=true`).
+    """
     service = request.GET.get("service", "")
+    renew = _wants(request, "renew")
     if not service:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+        if Patron.of(request.user, request.network) is None or (
+            renew and not take_fresh_login(request)
+        ):
+            return patron_login(request)
         return render(request, "access/cas_logged_in.html")
     connector = _cas_connector_for(request, service)
     if connector is None:
         return _error_page(request, _("This service is not allowed to use the portal's login."))
-    if not request.user.is_authenticated:
-        if request.GET.get("gateway", "").lower() in _TRUE:
-            return HttpResponseRedirect(service)
-        return redirect_to_login(request.get_full_path())
+    target = parse_service(service).url
+    fresh = take_fresh_login(request)
+    if Patron.of(request.user, request.network) is None:
+        # renew wins over gateway (the specification leaves the pair undefined).
+        if _wants(request, "gateway") and not renew:
+            return HttpResponseRedirect(target)
+        return patron_login(request)
+    if renew and not fresh:
+        return patron_login(request)
     refusal = refusal_for(request.user, connector)
     if refusal:
         return _error_page(request, refusal)
-    ticket = ServiceTicket.objects.create(connector=connector, user=request.user, service=service)
-    return HttpResponseRedirect(_with_params(service, ticket=ticket.ticket))
+    ticket = ServiceTicket.objects.create(
+        connector=connector, user=request.user, service=target, from_new_login=fresh
+    )
+    return HttpResponseRedirect(_with_params(target, ticket=ticket.ticket))
 
 
 @never_cache
 @require_GET
 def cas_logout(request: HttpRequest) -> HttpResponse:
+    """CAS 3.0 §2.3: the session ends; a `service` is followed only when whitelisted."""
     logout(request)
     target = request.GET.get("service") or request.GET.get("url") or ""
     if target and _cas_connector_for(request, target) is not None:
-        return HttpResponseRedirect(target)
+        return HttpResponseRedirect(parse_service(target).url)
     return render(request, "access/cas_logged_out.html")
 
 
@@ -108,10 +134,12 @@ def _check_ticket(request: HttpRequest) -> tuple[ServiceTicket, Connector]:
         raise _Failure("INVALID_TICKET", "Ticket not recognised or already used.")
     if ticket.is_expired:
         raise _Failure("INVALID_TICKET", "Ticket expired.")
-    if service != ticket.service:
+    if not same_service(service, ticket.service):
         raise _Failure("INVALID_SERVICE", "Ticket was issued for another service.")
     if not connector.allows_service(service):
         raise _Failure("UNAUTHORIZED_SERVICE", "Service is no longer allowed.")
+    if _wants(request, "renew") and not ticket.from_new_login:
+        raise _Failure("INVALID_TICKET", "Ticket was not issued from a new login (renew).")
     return ticket, connector
 
 
@@ -129,28 +157,34 @@ def cas_validate(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"yes\n{identity.pseudonym}\n", content_type="text/plain; charset=utf-8")
 
 
+def _failure_response(failure: _Failure, as_json: bool, element: str) -> HttpResponse:
+    if as_json:
+        body = {element: {"code": failure.code, "description": failure.description}}
+        return JsonResponse({"serviceResponse": body})
+    xml = render_to_string("access/cas_failure.xml", {"failure": failure, "element": element})
+    return HttpResponse(xml, content_type="application/xml; charset=utf-8")
+
+
+def _format(request: HttpRequest) -> str | None:
+    """XML (the default) or JSON; None for anything else (CAS 3.0 §2.5.1)."""
+    wanted = request.GET.get("format", "XML").upper()
+    return wanted if wanted in {"XML", "JSON"} else None
+
+
 def _service_validate(request: HttpRequest) -> HttpResponse:
-    as_json = request.GET.get("format", "XML").upper() == "JSON"
+    wanted = _format(request)
+    as_json = wanted == "JSON"
+    if wanted is None:
+        failure = _Failure("INVALID_REQUEST", "The format must be XML or JSON.")
+        return _failure_response(failure, False, "authenticationFailure")
     try:
         ticket, connector = _check_ticket(request)
     except _Failure as failure:
-        if as_json:
-            body = {
-                "authenticationFailure": {"code": failure.code, "description": failure.description}
-            }
-            return JsonResponse({"serviceResponse": body})
-        xml = render_to_string("access/cas_failure.xml", {"failure": failure})
-        return HttpResponse(xml, content_type="application/xml; charset=utf-8")
+        return _failure_response(failure, as_json, "authenticationFailure")
     identity = identity_for(ticket.user, connector.network, connector)
     if identity is None:
         failure = _Failure("INVALID_TICKET", "The account is no longer a patron of the network.")
-        if as_json:
-            body = {
-                "authenticationFailure": {"code": failure.code, "description": failure.description}
-            }
-            return JsonResponse({"serviceResponse": body})
-        xml = render_to_string("access/cas_failure.xml", {"failure": failure})
-        return HttpResponse(xml, content_type="application/xml; charset=utf-8")
+        return _failure_response(failure, as_json, "authenticationFailure")
     attributes = identity.attributes(connector.settings.get("attributes", []))
     if as_json:
         body = {"authenticationSuccess": {"user": identity.pseudonym, "attributes": attributes}}
@@ -173,6 +207,27 @@ def cas_service_validate(request: HttpRequest) -> HttpResponse:
 def cas_p3_service_validate(request: HttpRequest) -> HttpResponse:
     """CAS 3.0."""
     return _service_validate(request)
+
+
+@never_cache
+@require_GET
+def cas_proxy_validate(request: HttpRequest) -> HttpResponse:
+    """/proxyValidate validates service tickets as /serviceValidate does (CAS 3.0 §2.6:
+    it must accept them); the portal issues no proxy tickets, so a `PT-` ticket gets
+    INVALID_TICKET_SPEC and a `pgtUrl` is not called back (no proxy-granting ticket)."""
+    return _service_validate(request)
+
+
+@never_cache
+@require_GET
+def cas_proxy(request: HttpRequest) -> HttpResponse:
+    """/proxy: the portal grants no proxy-granting tickets, so every request gets the
+    protocol's own failure document (CAS 3.0 §2.7.2), never an HTML page."""
+    if not request.GET.get("pgt") or not request.GET.get("targetService"):
+        failure = _Failure("INVALID_REQUEST", "Both 'pgt' and 'targetService' are required.")
+    else:
+        failure = _Failure("INVALID_TICKET", "Proxy-granting tickets are not issued here.")
+    return _failure_response(failure, _format(request) == "JSON", "proxyFailure")
 
 
 # -- the gate: « Accéder » ---------------------------------------------------------------
@@ -259,7 +314,6 @@ def gate(request: HttpRequest, slug: str, record_id: int | None = None) -> HttpR
 def my_resources(request: HttpRequest) -> HttpResponse:
     """Recently opened resources and what is left of each quota."""
     from boite.access.models import Quota
-    from boite.patrons.models import Patron
 
     patron = Patron.of(request.user, request.network)
     if patron is None:

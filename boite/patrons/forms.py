@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import PasswordResetForm
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -167,11 +168,33 @@ class LoginForm(forms.Form):
             raise forms.ValidationError(refused.message, code="refused") from None
         if self.user is None:
             throttle.record_failure(self.request, identifier)
+            if _is_staff_account(identifier, secret):
+                raise forms.ValidationError(
+                    _(
+                        "This is a staff account of the back office: it does not open "
+                        "resources. Log in with your patron account, or register."
+                    ),
+                    code="staff",
+                )
             raise forms.ValidationError(
                 _("These details do not match an account of this portal."), code="invalid"
             )
         throttle.record_success(self.request, identifier)
         return data
+
+
+def _is_staff_account(identifier: str, secret: str) -> bool:
+    """Whether the credentials are those of an account with no patron record here (a
+    librarian's or an administrator's): told apart only once the password is right."""
+    from boite.networks.models import User
+
+    identifier = identifier.strip()
+    user = (
+        User.objects.filter(Q(email__iexact=identifier) | Q(username=identifier))
+        .filter(patron__isnull=True)
+        .first()
+    )
+    return user is not None and user.is_active and user.check_password(secret)
 
 
 class AccountForm(forms.Form):

@@ -31,3 +31,29 @@ class SessionGenerationMiddleware:
             if current is None or current != request.session[SESSION_KEY]:
                 logout(request)
         return self.get_response(request)
+
+
+# -- « ask for the password again »: CAS renew=true, OpenID Connect prompt=login -----------
+FRESH_LOGIN_KEY = "patron_fresh_login"
+FRESH_LOGIN_SECONDS = 300
+
+
+def remember_fresh_login(request, next_url: str) -> None:
+    """The patron has just typed their credentials on the login page, to go to
+    `next_url`: only that address may count it as a new login."""
+    import time
+
+    request.session[FRESH_LOGIN_KEY] = {"at": int(time.time()), "next": next_url}
+
+
+def take_fresh_login(request) -> bool:
+    """True once, for the request the login page sent the patron back to, within five
+    minutes: a flow that demands a new login consumes it, so the next one asks again,
+    and a login made for another page never counts."""
+    import time
+
+    mark = request.session.pop(FRESH_LOGIN_KEY, None)
+    if not isinstance(mark, dict) or mark.get("next") != request.get_full_path():
+        return False
+    moment = mark.get("at")
+    return isinstance(moment, int) and 0 <= time.time() - moment <= FRESH_LOGIN_SECONDS

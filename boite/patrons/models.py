@@ -63,6 +63,35 @@ class PatronRules(models.Model):
         ),
     )
     sip2_tls = models.BooleanField(_("SIP2 over TLS"), default=False)
+    sip2_profile = models.CharField(
+        _("library system (SIP2 profile)"),
+        max_length=20,
+        default="generic",
+        choices=[
+            ("generic", _("SIP2 2.00 as specified")),
+            ("koha", "Koha"),
+            ("evergreen", "Evergreen"),
+            ("sierra", "Sierra"),
+            ("polaris", "Polaris"),
+            ("pmb", "PMB"),
+        ],
+        help_text=_(
+            "How the library system speaks SIP2: message pair, character set, expiry "
+            "field, blocks (see the documentation)."
+        ),
+    )
+    sip2_charset = models.CharField(
+        _("SIP2 character set"),
+        max_length=12,
+        blank=True,
+        choices=[
+            ("", _("the profile's")),
+            ("utf-8", "UTF-8"),
+            ("cp850", "CP850"),
+            ("iso-8859-1", "ISO 8859-1"),
+        ],
+        help_text=_("Only when the library system is set up otherwise than its profile says."),
+    )
 
     class Meta:
         verbose_name = _("patron rules")

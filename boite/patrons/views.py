@@ -25,7 +25,7 @@ from boite.patrons.forms import (
     NetworkPasswordResetForm,
     RegistrationForm,
 )
-from boite.patrons.middleware import remember_generation
+from boite.patrons.middleware import remember_fresh_login, remember_generation
 from boite.patrons.models import Patron, PatronEvent, PatronRules
 
 PATRON_BACKEND = "boite.patrons.backends.PatronBackend"
@@ -54,6 +54,7 @@ def patron_required(view):
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     rules = PatronRules.for_network(request.network)
+    _remember_flow(request)
     if rules.uses_sip2:
         return render(request, "patrons/register_ils.html", {"rules": rules})
     query = request.GET.get("q", "").strip()[:100]
@@ -118,24 +119,70 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @patron_required
 @require_GET
 def welcome(request: HttpRequest) -> HttpResponse:
-    return render(request, "patrons/welcome.html", {"patron": request.patron})
+    from boite.access.flows import service_for_next
+
+    next_url = request.session.get(FLOW_KEY, "")
+    flow = service_for_next(request.network, next_url)
+    return render(
+        request,
+        "patrons/welcome.html",
+        {"patron": request.patron, "flow": flow, "next": next_url if flow else ""},
+    )
+
+
+FLOW_KEY = "patron_flow_next"
+
+
+def _safe_next(request: HttpRequest) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        return ""
+    return next_url
+
+
+def _remember_flow(request: HttpRequest) -> None:
+    """A visitor who registers on the way to a provider (the login page's « Vous
+    inscrire ») finds the way on after confirming their e-mail, in the same browser."""
+    next_url = _safe_next(request)
+    if next_url:
+        request.session[FLOW_KEY] = next_url
 
 
 # -- login ----------------------------------------------------------------------
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
+    """The one patron login of the portal: the header's « Se connecter », the gate, and
+    every protocol flow (CAS, OpenID Connect) that needs a patron come here, and go back
+    to `next` (same host only) once the patron is logged in."""
+    from boite.access.flows import service_for_next
+
     rules = PatronRules.for_network(request.network)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
-    form = LoginForm(request.POST or None, request=request, card=rules.uses_sip2)
+    next_url = _safe_next(request)
+    flow = service_for_next(request.network, next_url)
+    initial = {"identifier": flow.login_hint} if flow and flow.login_hint else None
+    form = LoginForm(request.POST or None, request=request, card=rules.uses_sip2, initial=initial)
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend=PATRON_BACKEND)
         patron = Patron.objects.get(user=form.user)
         remember_generation(request, patron)
+        remember_fresh_login(request, next_url)
         return HttpResponseRedirect(next_url or reverse("patrons:account"))
-    return render(request, "patrons/login.html", {"form": form, "next": next_url, "rules": rules})
+    # A session of the back office is no patron: say so, the form logs a patron in.
+    staff_session = request.user.is_authenticated and (
+        Patron.of(request.user, request.network) is None
+    )
+    return render(
+        request,
+        "patrons/login.html",
+        {
+            "form": form,
+            "next": next_url,
+            "rules": rules,
+            "flow": flow,
+            "staff_session": staff_session,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

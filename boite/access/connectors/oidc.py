@@ -58,6 +58,9 @@ class Oidc(ConnectorKind):
             )
         app.name = f"{connector.network.slug}: {connector.name}"[:255]
         app.redirect_uris = " ".join(connector.settings.get("redirect_uris", []))
+        # RP-initiated logout returns only to the provider's own addresses.
+        after_logout = [*connector.settings.get("redirect_uris", []), connector.settings["url"]]
+        app.post_logout_redirect_uris = " ".join(dict.fromkeys(after_logout))
         if "client_secret" in changed_secrets or app.pk is None:
             # Without a secret set, a random one nobody knows keeps the client closed.
             from oauth2_provider.generators import generate_client_secret

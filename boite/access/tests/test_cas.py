@@ -8,6 +8,8 @@ import time_machine
 from cas import CASClient
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from boite.access.identity import identity_for
 from boite.access.models import Connector, ServiceTicket
@@ -154,8 +156,8 @@ def test_anonymous_visitors_log_in_first_and_gateway_goes_back(live_server, cas_
         f"{live_server.url}/cas/login", params={"service": SERVICE}, allow_redirects=False
     )
     assert response.status_code == 302
-    assert "/login/" in response.headers["Location"]
-    assert "next=/cas/login%3Fservice%3D" in response.headers["Location"]
+    # The patron login of the portal, never the staff login of the back office.
+    assert response.headers["Location"].startswith("/connexion/?next=%2Fcas%2Flogin%3Fservice%3D")
     response = anonymous.get(
         f"{live_server.url}/cas/login",
         params={"service": SERVICE, "gateway": "true"},
@@ -235,3 +237,109 @@ def test_attribute_values_are_escaped_in_the_xml(live_server, patron, cas_connec
     ticket = _ticket(_browser(live_server, patron), live_server)
     _user, attributes, _pgt = _client(live_server, 3).verify_ticket(ticket)
     assert attributes["last_name"] == "O'Brien & <Fils>"
+
+
+# -- CAS 3.0 to the letter: service URLs, format, proxy endpoints ---------------------
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "https://provider.example/cas/callback/../../evil",
+        "https://provider.example/cas/callback/%2e%2e/%2E%2E/evil",
+        "https://provider.example/cas/callbackevil",
+        "https://provider.example@evil.example/cas/callback",
+        "https://user:pw@provider.example/cas/callback",
+        "http://provider.example/cas/callback",
+        "https://provider.example:8443/cas/callback",
+        "https://provider.example\\@evil.example/cas/callback",
+        "https://provider.example/cas/callback%zz",
+        "javascript:alert(1)//provider.example/cas/callback",
+    ],
+)
+def test_a_service_outside_the_whitelist_after_normalisation_gets_no_ticket(
+    live_server, patron, cas_connector, service
+):
+    response = _browser(live_server, patron).get(
+        f"{live_server.url}/cas/login", params={"service": service}, allow_redirects=False
+    )
+    assert response.status_code == 403 and "ticket=" not in response.headers.get("Location", "")
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "https://PROVIDER.example:443/cas/callback",
+        "https://provider.example/cas/./callback",
+        "https://provider.example/cas/%63allback?next=%2Fhome",
+        "https://provider.example/cas/callback/deeper",
+    ],
+)
+def test_equivalent_service_urls_are_allowed_and_the_ticket_validates(
+    live_server, patron, cas_connector, service
+):
+    ticket_url = _browser(live_server, patron).get(
+        f"{live_server.url}/cas/login", params={"service": service}, allow_redirects=False
+    )
+    assert ticket_url.status_code == 302
+    location = ticket_url.headers["Location"]
+    assert location.startswith("https://provider.example/cas/")
+    ticket = location.split("ticket=", 1)[1]
+    user, _attributes, _pgt = _client(live_server, 3, service).verify_ticket(ticket)
+    assert user
+
+
+def test_an_unknown_format_gets_the_protocol_error(live_server, patron, cas_connector):
+    ticket = _ticket(_browser(live_server, patron), live_server)
+    answer = _get(
+        f"{live_server.url}/cas/p3/serviceValidate",
+        {"ticket": ticket, "service": SERVICE, "format": "HTML"},
+    )
+    assert answer.headers["Content-Type"].startswith("application/xml")
+    assert 'code="INVALID_REQUEST"' in answer.text
+    # The ticket was not spent by the malformed request.
+    assert _client(live_server, 3).verify_ticket(ticket)[0]
+
+
+def test_proxy_endpoints_answer_the_protocol_documents(live_server, patron, cas_connector):
+    from lxml import etree
+
+    ns = "{http://www.yale.edu/tp/cas}"
+    answer = _get(f"{live_server.url}/cas/proxy", {"pgt": "PGT-1", "targetService": SERVICE})
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(
+        "application/xml"
+    )
+    failure = etree.fromstring(answer.content)[0]
+    assert failure.tag == ns + "proxyFailure" and failure.get("code") == "INVALID_TICKET"
+    answer = _get(f"{live_server.url}/cas/proxy", {"format": "JSON"}).json()
+    assert answer["serviceResponse"]["proxyFailure"]["code"] == "INVALID_REQUEST"
+    # proxyValidate accepts service tickets (CAS 3.0 §2.6), refuses proxy tickets.
+    ticket = _ticket(_browser(live_server, patron), live_server)
+    for path in ("proxyValidate", "p3/proxyValidate"):
+        bad = _get(f"{live_server.url}/cas/{path}", {"ticket": "PT-1", "service": SERVICE})
+        assert 'code="INVALID_TICKET_SPEC"' in bad.text
+    good = _get(f"{live_server.url}/cas/p3/proxyValidate", {"ticket": ticket, "service": SERVICE})
+    assert "authenticationSuccess" in good.text
+
+
+def test_logout_follows_only_a_whitelisted_service_after_normalisation(
+    live_server, patron, cas_connector
+):
+    browser = _browser(live_server, patron)
+    response = browser.get(
+        f"{live_server.url}/cas/logout",
+        params={"service": "https://provider.example/cas/callback/../../evil"},
+        allow_redirects=False,
+    )
+    assert response.status_code == 200 and "Location" not in response.headers
+
+
+@given(st.text(max_size=120))
+def test_service_parsing_never_raises(text):
+    from boite.access.connectors.cas import parse_service, service_allowed
+
+    parsed = parse_service(text)
+    if parsed is not None:
+        assert parsed.scheme in {"http", "https"} and parsed.host
+        assert parse_service(parsed.url) == parsed  # normalising twice changes nothing
+    assert service_allowed("https://provider.example/cas/" + text, [SERVICE]) in {True, False}

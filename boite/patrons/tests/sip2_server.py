@@ -1,19 +1,24 @@
 """A small SIP2 server on 127.0.0.1 for the tests: it speaks the real message format
-(93/94 login, 23/24 patron status, AY sequence, AZ checksum) over TCP.
+(93/94 login, 23/24 patron status, 63/64 patron information, AY sequence, AZ checksum
+on the bytes) over TCP, in the dialect the test sets.
 
 `mode` changes its behaviour: "normal", "silent" (never answers), "garbage" (answers
-nonsense), "bad_checksum", "refuse_login".
+nonsense), "bad_checksum", "refuse_login". `charset`, `line_ending`, `checksums`
+("on", "off") and `send_cq` play a library system's habits; `canned[card]` is a raw
+answer sent for that card (a message from the field), its sequence number and
+checksum rewritten only when its checksum was right.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import socketserver
 import threading
 from dataclasses import dataclass, field
 
-from boite.patrons.identity.sip2 import checksum, parse_fields, verify
+from boite.patrons.identity.sip2 import checksum_bytes, parse_fields
 
 
 @dataclass
@@ -22,16 +27,25 @@ class Card:
     name: str
     expires: str  # YYYYMMDD
     library: str = ""
-    blocked: bool = False
+    blocked: bool = False  # charge privileges denied
+    status: str = ""  # the 14 patron-status positions, when the test sets them
+    expiry_field: str = "PA"
+    fees: str = ""  # BV
 
 
 @dataclass
 class ServerState:
     cards: dict[str, Card] = field(default_factory=dict)
+    canned: dict[str, bytes] = field(default_factory=dict)
+    canned_login: bytes = b""  # a raw 94 answer to the SC login, when set
     login_user: str = "boite"
     login_password: str = "secret"
     institution: str = "CALVADOS"
     mode: str = "normal"
+    charset: str = "utf-8"
+    line_ending: bytes = b"\r"
+    checksums: str = "on"
+    send_cq: bool = True
     received: list[str] = field(default_factory=list)
     connections: int = 0  # how many times a client connected
     open_sockets: list = field(default_factory=list)
@@ -43,9 +57,20 @@ class ServerState:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-def _answer(body: str, sequence: str) -> str:
-    head = f"{body}AY{sequence}AZ"
-    return head + checksum(head)
+_TRAILER = re.compile(rb"AY(\d)AZ([0-9A-Fa-f]{4})$")
+
+
+def _with_trailer(body: bytes, sequence: str) -> bytes:
+    head = body + b"AY" + sequence.encode() + b"AZ"
+    return head + checksum_bytes(head).encode()
+
+
+def _resequenced(raw: bytes, sequence: str) -> bytes:
+    """A field message answered under our sequence number, when its checksum was right."""
+    match = _TRAILER.search(raw)
+    if match and checksum_bytes(raw[: match.start(2)]) == match.group(2).upper().decode():
+        return _with_trailer(raw[: match.start()], sequence)
+    return raw
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -57,7 +82,6 @@ class _Handler(socketserver.StreamRequestHandler):
         state.open_sockets.append(self.request)
         buffer = b""
         while True:
-            # SIP2 messages end with a carriage return (not a newline).
             while b"\r" not in buffer:
                 try:
                     chunk = self.request.recv(1024)
@@ -67,24 +91,33 @@ class _Handler(socketserver.StreamRequestHandler):
                     return
                 buffer += chunk
             line, _sep, buffer = buffer.partition(b"\r")
-            message = line.decode("utf-8").strip("\r\n")
+            message = line.decode(state.charset, "replace")
             state.received.append(message)
             if state.mode == "silent":
                 continue
             if state.mode == "garbage":
                 self.wfile.write(b"\x00\xffHELLO|||nonsense\r")
                 continue
-            try:
-                sequence = message.split("AY")[-1][0]
-                body = verify(message)
-            except Exception:
+            match = _TRAILER.search(line)
+            if match is None or checksum_bytes(line[: match.start(2)]) != match.group(
+                2
+            ).upper().decode("ascii"):
                 self.wfile.write(b"96AZFEF6\r")  # request SC resend
                 continue
-            answer = self._respond(state, body)
-            text = _answer(answer, sequence)
+            sequence = match.group(1).decode()
+            body = line[: match.start()].decode(state.charset)
+            card = parse_fields(body[23:]).get("AA", "") if body[:2] in {"23", "63"} else ""
+            if body.startswith("93") and state.canned_login:
+                self.wfile.write(_resequenced(state.canned_login, sequence) + state.line_ending)
+                continue
+            if card in state.canned:
+                self.wfile.write(_resequenced(state.canned[card], sequence) + state.line_ending)
+                continue
+            answer = self._respond(state, body).encode(state.charset)
+            text = answer if state.checksums == "off" else _with_trailer(answer, sequence)
             if state.mode == "bad_checksum":
-                text = text[:-4] + ("0000" if text[-4:] != "0000" else "0001")
-            self.wfile.write(text.encode("utf-8") + b"\r")
+                text = text[:-4] + (b"0000" if text[-4:] != b"0000" else b"0001")
+            self.wfile.write(text + state.line_ending)
 
     def _respond(self, state: ServerState, body: str) -> str:
         if body.startswith("93"):
@@ -95,25 +128,32 @@ class _Handler(socketserver.StreamRequestHandler):
                 and fields.get("CO") == state.login_password
             )
             return "94" + ("1" if ok else "0")
-        if body.startswith("23"):
-            fields = parse_fields(body[23:])
+        if body[:2] in {"23", "63"}:
+            information = body.startswith("63")
+            fields = parse_fields(body[33:] if information else body[23:])
             card_number = fields.get("AA", "")
             card = state.cards.get(card_number)
-            status = ("Y" if card and card.blocked else " ") + " " * 13
+            if card and card.status:
+                status = card.status.ljust(14)[:14]
+            else:
+                status = ("Y" if card and card.blocked else " ") + " " * 13
             date = "20260101    120000"
             parts = [f"AO{state.institution}", f"AA{card_number}"]
             if card:
-                parts += [
-                    f"AE{card.name}",
-                    "BLY",
-                    "CQ" + ("Y" if fields.get("AD") == card.pin else "N"),
-                    f"PA{card.expires}",
-                ]
+                parts += [f"AE{card.name}", "BLY"]
+                if state.send_cq:
+                    parts.append("CQ" + ("Y" if fields.get("AD") == card.pin else "N"))
+                if card.expires:
+                    parts.append(f"{card.expiry_field}{card.expires}")
                 if card.library:
                     parts.append(f"AQ{card.library}")
+                if card.fees:
+                    parts.append(f"BV{card.fees}")
             else:
                 parts += ["AE", "BLN", "CQN"]
-            return "24" + status + "000" + date + "|".join(parts) + "|"
+            head = "64" if information else "24"
+            counts = "0000" * 6 if information else ""
+            return head + status + "000" + date + counts + "|".join(parts) + "|"
         return "96"
 
 

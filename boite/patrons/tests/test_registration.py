@@ -213,3 +213,39 @@ def test_errors_are_tied_to_their_fields(client, bayeux_library):
     page = client.post("/inscription/", _data(bayeux_library, email="bad")).content.decode()
     assert 'aria-invalid="true" aria-describedby="id_email_error"' in page
     assert 'id="id_email_error"' in page and '<label for="id_email">' in page
+
+
+def test_a_visitor_registering_on_the_way_to_a_provider_finds_the_way_on(
+    client, bayeux_library, on_commit
+):
+    """From the login page a CAS provider sent them to, a visitor registers, confirms
+    the e-mail and gets the trial; the welcome page leads on to the provider."""
+    from urllib.parse import quote
+
+    from boite.access.models import Connector
+
+    connector = Connector(
+        network=bayeux_library.network,
+        name="Skilleos",
+        kind="cas",
+        settings={
+            "url": "https://provider.example/",
+            "services": ["https://provider.example/cas/callback"],
+            "attributes": [],
+        },
+    )
+    connector.full_clean()
+    connector.save()
+    flow = "/cas/login?service=" + quote("https://provider.example/cas/callback", safe="")
+    login = client.get("/connexion/", {"next": flow}).content.decode()
+    assert f"/inscription/?next={quote(flow, safe='')}" in login.replace("&amp;", "&")
+    client.get("/inscription/", {"next": flow})
+    with on_commit(execute=True):
+        client.post("/inscription/", _data(bayeux_library))
+    client.get(_link(mail.outbox[0]))
+    page = client.get("/inscription/bienvenue/").content.decode()
+    assert "Continuer vers Skilleos" in page and f'href="{flow}"' in page.replace("&amp;", "&")
+    # Elsewhere is never a way on.
+    other = Client()
+    other.get("/inscription/", {"next": "https://evil.example/"})
+    assert "patron_flow_next" not in other.session

@@ -300,3 +300,234 @@ def test_the_circuit_is_shared_by_every_process_through_redis(
         assert other.stdout.strip() == "True", other.stderr
     finally:
         cache.clear()
+
+
+# -- SIP2 as library systems speak it: profiles, bytes, blocks ------------------------------
+from boite.patrons.identity.sip2 import (  # noqa: E402
+    PROFILES,
+    Outcome,
+    checksum_bytes,
+    outcome,
+    parse_date,
+    profile_for,
+)
+from boite.patrons.models import PatronRules  # noqa: E402
+from boite.patrons.tests.sip2_server import Card  # noqa: E402
+
+
+def _profile(rules: PatronRules, key: str) -> None:
+    rules.sip2_profile = key
+    rules.save()
+
+
+def _field_answer(body: str, charset: str = "utf-8", sequence: str = "1") -> bytes:
+    head = (body + f"AY{sequence}AZ").encode(charset)
+    return head + checksum_bytes(head).encode()
+
+
+def test_every_profile_is_a_choice_of_the_patron_rules():
+    field = PatronRules._meta.get_field("sip2_profile")
+    assert {key for key, _label in field.choices} == set(PROFILES)
+
+
+def test_checksums_are_computed_on_the_bytes_received():
+    text = "24              00020260101    120000AOX|AACAEN42|AELemaître, Zoé|BLY|CQY|AY1AZ"
+    utf8, cp850 = text.encode("utf-8"), text.encode("cp850")
+    assert checksum_bytes(utf8) != checksum_bytes(cp850)
+    from boite.patrons.identity.sip2 import verify_bytes
+
+    assert verify_bytes(utf8 + checksum_bytes(utf8).encode())[1] == 1
+    with pytest.raises(Sip2Error):
+        verify_bytes(utf8 + checksum_bytes(cp850).encode())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("20991231", "2099-12-31"),
+        ("20180609    235959", "2018-06-09"),
+        ("20180609EST235959", "2018-06-09"),
+        ("2018-06-09", "2018-06-09"),
+        ("1", None),
+        ("", None),
+        ("20181340", None),
+    ],
+)
+def test_dates_are_read_leniently(value, expected):
+    parsed = parse_date(value)
+    assert (parsed.isoformat() if parsed else None) == expected
+
+
+def test_an_accent_in_a_utf8_record_logs_in(caen_client, sip2_caen, sip2_server):
+    sip2_server.state.cards["ACC1"] = Card(pin="1", name="Lemaître, Zoé", expires="20991231")
+    assert _login(caen_client, "ACC1", "1").status_code == 302
+    user = Patron.objects.get(card_number="ACC1").user
+    assert (user.first_name, user.last_name) == ("Zoé", "Lemaître")
+
+
+def test_cp850_names_are_read_as_cp850_and_refreshed_at_every_login(
+    caen_client, sip2_caen, sip2_server
+):
+    _profile(sip2_caen, "sierra")
+    sip2_server.state.charset = "cp850"
+    sip2_server.state.cards["CP1"] = Card(pin="1", name="LE CARRÉ, JOHN", expires="")
+    assert _login(caen_client, "CP1", "1").status_code == 302
+    assert Patron.objects.get(card_number="CP1").user.last_name == "LE CARRÉ"
+    assert "63000" in sip2_server.state.received[-1]  # Sierra: Patron Information
+    caen_client.post("/deconnexion/")
+    sip2_server.state.cards["CP1"].name = "LE CARRÉ-CORNWELL, JOHN"
+    assert _login(caen_client, "CP1", "1").status_code == 302
+    assert Patron.objects.get(card_number="CP1").user.last_name == "LE CARRÉ-CORNWELL"
+
+
+def test_polaris_expiry_is_in_px_and_pa_is_its_branch(caen_client, sip2_caen, sip2_server):
+    _profile(sip2_caen, "polaris")
+    sip2_server.state.canned["POL1"] = _field_answer(
+        "64              00120161121    143327000000000000000000000000AO3|AAPOL1|"
+        "AEFalk, Jen|BLY|CQY|BV9.25|CC9.99|PA1|PX20990609    235959|PYN|"
+    )
+    assert _login(caen_client, "POL1", "1234").status_code == 302
+    patron = Patron.objects.get(card_number="POL1")
+    assert patron.expires_on.isoformat() == "2099-06-09"
+    assert patron.user.last_name == "Falk"
+
+
+def test_polaris_wrong_pin_with_its_blocks_is_a_wrong_pin(caen_client, sip2_caen, sip2_server):
+    _profile(sip2_caen, "polaris")
+    sip2_server.state.canned["POL2"] = _field_answer(
+        "64YYYY          00120161121    143157000000000000000000000000AO3|AAPOL2|"
+        "AEFalk, Jen|BLY|CQN|PA1|PX20990609    235959|PYN|AFInvalid patron password.|"
+    )
+    response = _login(caen_client, "POL2", "0000")
+    assert "ne correspondent à aucun compte" in response.content.decode()
+
+
+def test_polaris_expired_flag_is_told_as_expired(caen_client, sip2_caen, sip2_server):
+    _profile(sip2_caen, "polaris")
+    sip2_server.state.canned["POL3"] = _field_answer(
+        "64YYYY          00120161121    143430000000000000000000000000AO3|AAPOL3|"
+        "AETester, Tess|BLY|CQY|PA1|PX20161025    235959|PYY|AFPatron has blocks.|"
+    )
+    page = _login(caen_client, "POL3", "1").content.decode()
+    assert "expiré le 25 octobre 2016" in page
+
+
+def test_a_card_reported_lost_does_not_log_in(caen_client, sip2_caen, sip2_server):
+    # Only the fifth position is set: the first is not the only one read.
+    sip2_server.state.cards["LOST"] = Card(
+        pin="1", name="Perdu, Paul", expires="20991231", status="    Y"
+    )
+    page = _login(caen_client, "LOST", "1").content.decode()
+    assert "carte est déclarée perdue" in page
+    assert caen_client.get("/compte/").status_code == 302
+
+
+def test_charge_privileges_denied_for_fines_is_told_as_fines(caen_client, sip2_caen, sip2_server):
+    sip2_server.state.cards["FINE"] = Card(
+        pin="1", name="Dupont, Léa", expires="20991231", status="Y", fees="12.50"
+    )
+    page = _login(caen_client, "FINE", "1").content.decode()
+    assert "amendes" in page and "expiré" not in page
+    assert Patron.objects.get(card_number="FINE").state == Patron.State.ACTIVE
+
+
+def test_a_status_flag_the_profile_does_not_count_lets_the_patron_in(
+    caen_client, sip2_caen, sip2_server
+):
+    # Hold privileges denied (4th position) says nothing about online resources.
+    sip2_server.state.cards["HOLD"] = Card(
+        pin="1", name="Martin, Jo", expires="20991231", status="   Y"
+    )
+    assert _login(caen_client, "HOLD", "1").status_code == 302
+
+
+def test_no_cq_means_what_the_profile_says(caen_client, sip2_caen, sip2_server):
+    sip2_server.state.send_cq = False
+    assert _login(caen_client, "CAEN42", "1234").status_code == 200  # generic: no proof
+    _profile(sip2_caen, "evergreen")
+    assert _login(caen_client, "CAEN42", "1234").status_code == 302  # Evergreen leaves it out
+
+
+@pytest.mark.parametrize("ending", [b"\r", b"\n", b"\r\n"])
+def test_every_line_ending_is_read(caen_client, sip2_caen, sip2_server, ending):
+    sip2_server.state.line_ending = ending
+    assert _login(caen_client, "CAEN42", "1234").status_code == 302
+
+
+def test_answers_without_checksum_where_the_profile_allows_them(
+    caen_client, sip2_caen, sip2_server
+):
+    sip2_server.state.checksums = "off"
+    assert _unavailable(_login(caen_client, "CAEN42", "1234"))  # generic: required
+    _profile(sip2_caen, "koha")
+    assert _login(caen_client, "CAEN42", "1234").status_code == 302
+    assert sip2_server.state.received[-1].startswith("63000")  # Koha: 63/64
+
+
+def test_a_bad_answer_about_one_patron_is_logged_raw_never_shown(
+    caen_client, sip2_caen, sip2_server, caplog
+):
+    sip2_server.state.canned["BAD1"] = b"24  garbage about one patron AABAD1|AY1AZ0000"
+    response = _login(caen_client, "BAD1", "1")
+    assert _unavailable(response)
+    assert "garbage" not in response.content.decode()
+    assert "garbage about one patron" in caplog.text
+
+
+def test_three_bad_patron_records_then_a_good_patron_logs_in(
+    caen_client, sip2_caen, sip2_server, breaker_settings
+):
+    """A record that the ILS answers badly (accent badly encoded, checksum wrong, no
+    card field) is that patron's failure: the circuit stays closed for the others."""
+    breaker_settings.PATRONS_SIP2_BREAKER_FAILURES = 3
+    broken = {
+        "BAD1": "Zoé".encode("cp850"),  # not UTF-8, and checksum on other bytes
+        "BAD2": b"Durand",
+        "BAD3": b"",
+    }
+    for card, name in broken.items():
+        body = b"24              00020260101    120000AOCALVADOS|AA" + card.encode()
+        body += b"|AE" + name + b"|BLY|CQY|AY1AZ"
+        sip2_server.state.canned[card] = body + b"0000"  # a wrong checksum
+    sip2_server.state.canned["BAD3"] = b"24              00020260101    120000AO|AE|BLY|"
+    for card in broken:
+        assert _unavailable(_login(caen_client, card, "1"))
+    assert _login(caen_client, "CAEN42", "1234").status_code == 302
+
+
+def test_outcomes_by_profile():
+    from boite.patrons.identity.sip2 import parse_status
+
+    lost = parse_status(
+        "24    Y         00020260101    120000AOX|AAC1|AEA|BLY|CQY|", profile_for("generic")
+    )
+    assert outcome(lost, profile_for("generic")) == Outcome.LOST
+    polaris_blocks = parse_status(
+        "64YYYY          00120161121    143327000000000000000000000000AO3|AAC1|AEA|BLY|CQY|",
+        profile_for("polaris"),
+    )
+    assert outcome(polaris_blocks, profile_for("polaris")) == Outcome.VALID
+    assert outcome(polaris_blocks, profile_for("generic")) == Outcome.BLOCKED
+    sierra_fines = parse_status(
+        "64              00020260101    120000000000000000000000000000AOX|AAC1|AEA|BLY|CQY|"
+        "BV25.00|CC20.00|",
+        profile_for("sierra"),
+    )
+    assert outcome(sierra_fines, profile_for("sierra")) == Outcome.FINES
+    pmb = parse_status(
+        "24 YY       Y  00220260101    120000AOX|AAC1|AEJean Dupont|BLY|CQY|",
+        profile_for("pmb"),
+    )
+    assert outcome(pmb, profile_for("pmb")) == Outcome.FINES
+    unknown = parse_status("24              00020260101    120000AOX|AAC1|AE|BLN|", None)
+    assert outcome(unknown, profile_for("evergreen")) == Outcome.UNKNOWN
+
+
+def test_a_network_may_set_the_charset_its_ils_is_set_up_with(caen_client, sip2_caen, sip2_server):
+    _profile(sip2_caen, "koha")
+    sip2_server.state.charset = "iso-8859-1"
+    sip2_server.state.cards["L1"] = Card(pin="1", name="Hébert, Anaïs", expires="20991231")
+    sip2_caen.sip2_charset = "iso-8859-1"
+    sip2_caen.save()
+    assert _login(caen_client, "L1", "1").status_code == 302
+    assert Patron.objects.get(card_number="L1").user.first_name == "Anaïs"
