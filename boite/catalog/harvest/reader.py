@@ -28,7 +28,15 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from boite.catalog.harvest import get_format
-from boite.catalog.harvest.base import Deletion, Item, Options, Rejection, SourceError
+from boite.catalog.harvest.base import (
+    Deletion,
+    Item,
+    Notice,
+    Options,
+    Rejection,
+    SourceError,
+    text_of_html,
+)
 from boite.catalog.models import Audience
 from boite.lib.text import fold
 
@@ -74,8 +82,8 @@ def prepare(item: Item, youth: bool, adapt_date) -> Prepared:
     fingerprint = hashlib.sha256("\x1f".join(map(str, values)).encode()).hexdigest()
     document = (
         item.kind, audience, item.title, item.subtitle or "", item.contributors,
-        item.subjects, item.description or "", item.languages, item.year,
-        fold(item.title)[:100],
+        item.subjects, text_of_html(item.description or ""), item.languages, item.year,
+        fold(item.sort_title or item.title)[:100],
     )  # fmt: skip
     return (item.provider_id, fingerprint, values, item.source_payload, document)
 
@@ -93,6 +101,8 @@ def _messages(format_name: str, source: str, options: Options, youth: bool) -> I
             yield ("total", totals.pop())
         if isinstance(found, Item):
             batch.append(prepare(found, youth, adapt_date))
+            if found.warnings:
+                batch.append(Notice(found.provider_id, found.warnings))
         elif isinstance(found, Deletion | Rejection):
             batch.append(found)
         if len(batch) >= BATCH:
