@@ -18,6 +18,7 @@ from datetime import date
 from typing import ClassVar
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from boite.catalog.models import Audience, RecordType
 
@@ -61,6 +62,20 @@ class Item:
     source_payload: str = ""
     sort_title: str = ""  # the title without its non-sorting words, when the source marks them
     warnings: list[str] = field(default_factory=list)  # kinds of what was repaired or dropped
+
+
+# What a record kept can carry, counted by kind in the run's report.
+WARNING_LABELS = {
+    "charset-declared-wrong": gettext_lazy(
+        "character set declared wrong (read from what the bytes are)"
+    ),
+    "charset-double-encoded": gettext_lazy("text encoded twice in UTF-8 (repaired)"),
+    "charset-fallback": gettext_lazy("bytes in no character set (decoded as Windows-1252)"),
+    "charset-guessed": gettext_lazy("character set not declared (guessed from the bytes)"),
+    "leader-length-wrong": gettext_lazy("record length in the leader wrong (record re-cut)"),
+    "templated-link": gettext_lazy("templated link not stored as a link"),
+    "dropped-value": gettext_lazy("unusable value dropped"),
+}
 
 
 @dataclass
