@@ -16,7 +16,7 @@ import pymarc
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from boite.catalog.harvest import charsets
+from boite.catalog.harvest import charsets, xmlstream
 from boite.catalog.harvest.base import (
     AUTHOR,
     CONTRIBUTOR,
@@ -509,10 +509,12 @@ def find_marc_record(element):
 
 def read_marcxml(stream, flavour: str = "") -> Iterator[Item | Rejection]:
     position = 0
+    cleaned = xmlstream.Cleaned(stream)
     try:
         for _event, element in etree.iterparse(
-            stream,
+            cleaned,
             events=("end",),
+            encoding=cleaned.encoding,
             tag=("{*}record", "record", "{*}rec", "rec"),
             huge_tree=True,
             resolve_entities=False,
