@@ -323,7 +323,7 @@ def split_non_sort(text: str) -> tuple[str, str]:
 
 
 # -- descriptions -------------------------------------------------------------------------
-_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _ENTITY = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);")
 ALLOWED_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "blockquote",
                 "h3", "h4", "h5", "h6", "sub", "sup", "small"}  # fmt: skip
@@ -346,9 +346,9 @@ def clean_description(text: str | None) -> str:
     value = (text or "").strip()
     if not value or ("<" not in value and "&" not in value):
         return value
-    if not _TAG.search(value):
+    if not TAG.search(value):
         value = unescape_once(value)
-        if not _TAG.search(value):
+        if not TAG.search(value):
             return value
     value = re.sub(r"<(/?)h[12]\b", r"<\1h3", value, flags=re.I)
     return nh3.clean(value, tags=ALLOWED_TAGS, attributes={}, link_rel=None).strip()
@@ -358,7 +358,7 @@ def text_of_html(text: str) -> str:
     """The words of a description, without its tags (for the search index)."""
     import html
 
-    return html.unescape(_TAG.sub(" ", text)) if "<" in text else text
+    return html.unescape(TAG.sub(" ", text)) if "<" in text else text
 
 
 def validated(item: Item) -> Item:
