@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import ClassVar
 
 from django.utils.translation import gettext as _
@@ -145,7 +146,11 @@ def clean_url(text) -> str:
     """An http(s) address without the whitespace a feed wraps in it (newlines inside
     included); "" for anything else, and for a template (« …{authToken} »): a link to be
     filled in at access time is not a link."""
-    value = "".join(str(text or "").split())
+    if not text:
+        return ""
+    value = str(text).strip()
+    if " " in value or "\n" in value or "\t" in value or "\r" in value:
+        value = "".join(value.split())
     if not value.startswith(("http://", "https://")) or "{" in value or "}" in value:
         return ""
     return value[:1000]
@@ -185,9 +190,15 @@ _KIND_WORDS = [
 ]
 
 
+_KINDS = frozenset(RecordType.values)
+_AUDIENCES = frozenset(Audience.values)
+
+
 def kind_of(text: str | None, default: str = RecordType.OTHER) -> str:
     value = (text or "").strip().lower()
-    if value in RecordType.values:
+    if not value:
+        return default
+    if value in _KINDS:
         return value
     for kind, words in _KIND_WORDS:
         if any(w in value for w in words):
@@ -197,7 +208,9 @@ def kind_of(text: str | None, default: str = RecordType.OTHER) -> str:
 
 def audience_of(text: str | None, default: str = Audience.ALL) -> str:
     value = (text or "").strip().lower()
-    if value in Audience.values:
+    if not value:
+        return default
+    if value in _AUDIENCES:
         return value
     if any(w in value for w in ("jeunesse", "enfant", "children", "kids", "youth", "3-12")):
         return Audience.YOUTH
@@ -235,6 +248,7 @@ _LANGUAGE_NAMES = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=1024)
 def language_of(text: str | None) -> str:
     """One ISO 639-2/B code from « fr », « fre », « fra », « fr-FR », « en_US »,
     « zh-Hant-TW », « French »…; "" when it is none of those."""
@@ -284,6 +298,7 @@ _ROLE_WORDS = {
 _ROLES = {word: role for role, words in _ROLE_WORDS.items() for word in words}
 
 
+@lru_cache(maxsize=1024)
 def role_of(code: str | None, default: str = CONTRIBUTOR) -> str:
     """The portal's role for a format's relator code or term (« trl », « 730 »,
     « translator. », « B06 »); `default` when it names none."""
@@ -361,18 +376,31 @@ def text_of_html(text: str) -> str:
     return html.unescape(TAG.sub(" ", text)) if "<" in text else text
 
 
+def _display(text: str) -> tuple[str, str]:
+    """A title as shown, and its sort value when it marks non-sorting words ("" if not)."""
+    if "&" in text:
+        text = unescape_once(text)
+    if "\x98" in text or "<<" in text or "\x1b" in text:
+        return split_non_sort(text)
+    return text, ""
+
+
 def validated(item: Item) -> Item:
-    """Trim every field to what the database holds; raise RecordError when unusable."""
+    """Trim every field to what the database holds; raise RecordError when unusable.
+    (Run once per record of every harvest: the common case takes no detour.)"""
     item.provider_id = clean_text(item.provider_id, 200)
-    item.title, sort = split_non_sort(unescape_once(clean_text(item.title)))
-    item.title = item.title[:500]
-    item.sort_title = clean_text(item.sort_title or sort, 500)
+    title, sort = _display(clean_text(item.title))
+    item.title = title[:500]
+    if item.sort_title or sort:
+        item.sort_title = clean_text(item.sort_title or sort, 500)
     if not item.provider_id:
         raise RecordError(_("no identifier"))
     if not item.title:
         raise RecordError(_("no title"))
-    item.subtitle = split_non_sort(unescape_once(clean_text(item.subtitle, 500)))[0]
-    item.description = clean_description(item.description)[:20_000]
+    if item.subtitle:
+        item.subtitle = _display(clean_text(item.subtitle, 500))[0]
+    if item.description:
+        item.description = clean_description(item.description)[:20_000]
     item.cover_url = clean_url(item.cover_url)
     item.deep_link = clean_url(item.deep_link)
     item.isbn = clean_isbn(item.isbn)
@@ -380,11 +408,16 @@ def validated(item: Item) -> Item:
         lang for lang in dict.fromkeys(language_of(x) for x in item.languages) if lang
     ]
     item.subjects = [s for s in dict.fromkeys(clean_text(x, 100) for x in item.subjects) if s][:30]
-    item.contributors = [
-        {"name": unescape_once(clean_text(c["name"], 200)), "role": clean_text(c.get("role"), 50)}
-        for c in item.contributors
-        if isinstance(c, dict) and isinstance(c.get("name"), str) and clean_text(c["name"])
-    ][:30]
+    contributors = []
+    for c in item.contributors[:30]:
+        name = c.get("name") if type(c) is dict else None
+        if type(name) is str:
+            name = clean_text(name, 200)
+            if "&" in name:
+                name = unescape_once(name)
+            if name:
+                contributors.append({"name": name, "role": clean_text(c.get("role"), 50)})
+    item.contributors = contributors
     if item.year is not None and not 1000 <= item.year <= 2100:
         item.year = None
     item.source_payload = item.source_payload[:50_000]

@@ -100,6 +100,10 @@ _DOUBLE = re.compile(
 )
 
 
+def looks_double_encoded(text: str) -> bool:
+    return not text.isascii() and _DOUBLE.search(text) is not None
+
+
 def undo_double_utf8(text: str) -> tuple[str, bool]:
     """Text whose UTF-8 was encoded again, repaired once (False when it was not)."""
     if text.isascii() or not _DOUBLE.search(text):

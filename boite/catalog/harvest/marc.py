@@ -348,6 +348,35 @@ def _declared(leader: str, fields: list[tuple[str, bytes]], unimarc: bool) -> st
     return {"a": charsets.UTF8, " ": charsets.MARC8}.get(leader[9], "")
 
 
+def _texts_of(fields: list[tuple[str, bytes]], declared: str) -> tuple[list[str], list[str]]:
+    """Each field's text (subfield delimiters kept), and the warnings counted. Most
+    records are UTF-8 as they say, or plain ASCII: one decode per field. The others go
+    through `charsets.choose`, which looks at the bytes."""
+    values = [value for _tag, value in fields]
+    if declared == charsets.UTF8 or declared == "":
+        try:
+            texts = [value.decode("utf-8") for value in values]
+        except UnicodeDecodeError:
+            texts = None
+        if texts is not None and (declared == charsets.UTF8 or all(map(str.isascii, texts))):
+            return texts, []
+    elif all(map(bytes.isascii, values)) and not any(b"\x1b" in v for v in values):
+        return [value.decode("ascii") for value in values], []
+    decode, warning = charsets.choose(declared, b"".join(values))
+    if decode is charsets.utf8_decoder or decode is charsets._ascii:
+        return [value.decode("utf-8") for value in values], [warning] if warning else []
+    texts = []
+    for value in values:
+        parts = value.split(b"\x1f")
+        texts.append(
+            "\x1f".join(
+                [parts[0].decode("latin-1")]
+                + [p[:1].decode("latin-1") + decode(p[1:]) for p in parts[1:]]
+            )
+        )
+    return texts, [warning] if warning else []
+
+
 def decode_record(raw: bytes, flavour: str = "") -> tuple[pymarc.Record, list[str]]:
     """One ISO 2709 record as a pymarc Record, decoded with the character set its bytes
     are in; the warnings (kinds) that the decoding counted."""
@@ -355,32 +384,30 @@ def decode_record(raw: bytes, flavour: str = "") -> tuple[pymarc.Record, list[st
     fields = _fields_of(raw)
     tags = {tag for tag, _value in fields}
     unimarc = flavour == "unimarc" or (flavour != "marc21" and "200" in tags and "245" not in tags)
-    declared = _declared(leader, fields, unimarc)
-    decode, warning = charsets.choose(declared, b"".join(value for _tag, value in fields))
-    warnings_ = [warning] if warning else []
-    repair = decode is charsets.utf8_decoder and not raw.isascii()
+    texts, warnings_ = _texts_of(fields, _declared(leader, fields, unimarc))
+    # UTF-8 encoded twice (« Ã© »): looked for once in the whole record, repaired per value.
+    repair = not raw.isascii() and charsets.looks_double_encoded("".join(texts))
+    if repair:
+        warnings_.append(charsets.DOUBLE_ENCODED)
     record = pymarc.Record(leader=pymarc.Leader(leader))
-    for tag, value in fields:
+    add, Field, Subfield = record.fields.append, pymarc.Field, pymarc.Subfield
+    for (tag, _value), text in zip(fields, texts, strict=True):
         if tag < "010" and tag.isdigit():
-            record.add_field(pymarc.Field(tag=tag, data=decode(value)))
+            add(Field(tag=tag, data=text))
             continue
-        parts = value.split(b"\x1f")
-        indicators = parts[0].decode("latin-1")
+        parts = text.split("\x1f")
+        indicators = parts[0]
         subfields = []
         for part in parts[1:]:
-            if not part:
-                continue
-            text = decode(part[1:])
-            if repair:
-                text, repaired = charsets.undo_double_utf8(text)
-                if repaired and charsets.DOUBLE_ENCODED not in warnings_:
-                    warnings_.append(charsets.DOUBLE_ENCODED)
-            code = part[:1].decode("latin-1")
-            subfields.append(pymarc.Subfield(code=code, value=text))
-        record.add_field(
-            pymarc.Field(
+            if part:
+                value = part[1:]
+                if repair:
+                    value = charsets.undo_double_utf8(value)[0]
+                subfields.append(Subfield(part[0], value))
+        add(
+            Field(
                 tag=tag,
-                indicators=pymarc.Indicators((indicators[:1] or " "), (indicators[1:2] or " ")),
+                indicators=pymarc.Indicators(indicators[:1] or " ", indicators[1:2] or " "),
                 subfields=subfields,
             )
         )

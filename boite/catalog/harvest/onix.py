@@ -153,25 +153,7 @@ def _read_detail(detail, item: Item) -> None:
     form = form_detail = None
     for child in detail:
         name = _name(child.tag)
-        if name == "Title" and not title_read:  # ONIX 2.1
-            texts = _texts(child)
-            if texts.get("TitleType", "") not in ("", "00", "01"):
-                continue
-            title_read = True
-            item.title = texts.get("TitleText", "") or " ".join(
-                x for x in (texts.get("TitlePrefix"), texts.get("TitleWithoutPrefix")) if x
-            )
-            item.subtitle = texts.get("Subtitle", "")
-        elif name == "DistinctiveTitle" and not title_read:
-            item.title = (child.text or "").strip()
-            title_read = bool(item.title)
-        elif name == "AudienceCode":
-            code = (child.text or "").strip()
-            if code in ("02", "03"):
-                item.audience = Audience.YOUTH
-            elif code == "04":
-                item.audience = Audience.TEEN
-        elif name == "TitleDetail":
+        if name == "TitleDetail":
             if title_read:
                 continue
             texts = _texts(child)
@@ -185,19 +167,17 @@ def _read_detail(detail, item: Item) -> None:
             item.subtitle = element.get("Subtitle", "")
         elif name == "Contributor":
             texts = _texts(child)
-            parts = " ".join(
-                x
-                for x in (
+            person = texts.get("PersonName")
+            if not person:  # a name given in parts
+                parts = (
                     texts.get("NamesBeforeKey"),
                     texts.get("PrefixToKey"),
                     texts.get("KeyNames"),
                 )
-                if x
-            )
+                person = " ".join(x for x in parts if x)
             item.contributors.append(
                 {
-                    "name": texts.get("PersonName")
-                    or parts
+                    "name": person
                     or texts.get("CorporateName")
                     or texts.get("PersonNameInverted", ""),
                     "role": role_of(texts.get("ContributorRole"), AUTHOR),
@@ -227,6 +207,24 @@ def _read_detail(detail, item: Item) -> None:
                 unit = texts.get("ExtentUnit", "")
                 minutes = int(value) // 60 if unit == "06" else int(value)
                 item.duration_minutes = minutes if unit in ("05", "06") else None
+        elif name == "Title" and not title_read:  # ONIX 2.1
+            texts = _texts(child)
+            if texts.get("TitleType", "") not in ("", "00", "01"):
+                continue
+            title_read = True
+            item.title = texts.get("TitleText", "") or " ".join(
+                x for x in (texts.get("TitlePrefix"), texts.get("TitleWithoutPrefix")) if x
+            )
+            item.subtitle = texts.get("Subtitle", "")
+        elif name == "DistinctiveTitle" and not title_read:
+            item.title = (child.text or "").strip()
+            title_read = bool(item.title)
+        elif name == "AudienceCode":
+            code = (child.text or "").strip()
+            if code in ("02", "03"):
+                item.audience = Audience.YOUTH
+            elif code == "04":
+                item.audience = Audience.TEEN
     if (form or "").startswith("A") or (form_detail or "").startswith("A1"):
         item.kind = RecordType.AUDIOBOOK
 
