@@ -4,12 +4,14 @@ network and launch harvests; library staff may look."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from boite.catalog.models import HarvestRun, Provider, Record, RejectedRecord, Resource
+from boite.catalog.search import index_record, index_resource
 from boite.networks.models import Network, StaffRole
 from boite.networks.scoped_admin import ScopedInline, ScopedModelAdmin
 
@@ -111,6 +113,12 @@ class ResourceAdmin(ScopedModelAdmin):
             kwargs["queryset"] = Network.objects.filter(pk__in=access.admin_network_ids)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "category" in form.changed_data:
+            # The category is in every document of the resource (its facet, its words).
+            transaction.on_commit(lambda: index_resource(obj))
+
     def save_related(self, request, form, formsets, change) -> None:
         # An administrator sees only their own networks in the form: the other networks
         # the resource is open to must survive the save.
@@ -184,6 +192,24 @@ class RecordAdmin(ScopedModelAdmin):
     def get_queryset(self, request: HttpRequest):
         visible = Resource.objects.for_staff(self.access(request)).values("pk")
         return Record.objects.filter(resource__in=visible)
+
+    # A record edited, withdrawn or deleted here is found (or no longer found) by search
+    # at once, not at the next harvest.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        obj._index_pk = obj.pk
+        transaction.on_commit(lambda: index_record(obj))
+
+    def delete_model(self, request, obj) -> None:
+        obj._index_pk, obj._deleted = obj.pk, True
+        super().delete_model(request, obj)
+        transaction.on_commit(lambda: index_record(obj))
+
+    def delete_queryset(self, request, queryset) -> None:
+        resources = {record.resource for record in queryset.select_related("resource")}
+        super().delete_queryset(request, queryset)
+        for resource in resources:
+            transaction.on_commit(lambda resource=resource: index_resource(resource))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_change_permission(request, obj) and (

@@ -35,7 +35,6 @@ from boite.catalog.harvest.base import (
     Options,
     Rejection,
     SourceError,
-    text_of_html,
 )
 from boite.catalog.models import Audience
 from boite.lib.text import fold
@@ -82,7 +81,7 @@ def prepare(item: Item, youth: bool, adapt_date) -> Prepared:
     fingerprint = hashlib.sha256("\x1f".join(map(str, values)).encode()).hexdigest()
     document = (
         item.kind, audience, item.title, item.subtitle or "", item.contributors,
-        item.subjects, text_of_html(item.description or ""), item.languages, item.year,
+        item.subjects, item.description or "", item.languages, item.year,
         fold(item.sort_title or item.title)[:100],
     )  # fmt: skip
     return (item.provider_id, fingerprint, values, item.source_payload, document)

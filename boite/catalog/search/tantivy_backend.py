@@ -110,6 +110,12 @@ def _cached_labels(kind: str, audience: str, languages: tuple[str, ...], categor
     return " ".join(parts)
 
 
+def text_of_html(text: str) -> str:
+    from boite.catalog.harvest.base import text_of_html as words
+
+    return words(text) if "<" in text else text
+
+
 def record_document(row: tuple) -> Document:
     """The document of a record from its INDEXED columns, or from those columns and its
     sort key (a harvest computes the key in its reading process)."""
@@ -129,7 +135,7 @@ def record_document(row: tuple) -> Document:
         people=people,
         subjects=subject_text,
         labels=_labels(kind, audience, languages, category),
-        description=description[:5000],
+        description=text_of_html(description)[:5000],
         words=" ".join((title, subtitle, people, subject_text)),
         title_words=title,
     )

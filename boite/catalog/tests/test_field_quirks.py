@@ -362,3 +362,66 @@ def test_rejection_has_a_readable_excerpt():
     [found] = _read(b"00050nam a2200025 4500\x1e" + b"\xe9" * 10 + RT)
     assert isinstance(found, Rejection) and "\ufffd" not in found.excerpt
     assert json.dumps(found.reason)
+
+
+# -- back-office edits reach the index at once ----------------------------------------------
+
+
+def _admin_form(record) -> dict:
+    from django.forms.models import model_to_dict
+
+    data = {}
+    for key, value in model_to_dict(record).items():
+        if isinstance(value, list | dict):
+            data[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif value is not None:
+            data[key] = value
+    return data
+
+
+def _found(record_ids, text):
+    from boite.catalog.search import SearchQuery, search
+
+    return [h.record_id for h in search(SearchQuery(text=text, resource_ids=record_ids)).hits]
+
+
+def test_admin_edit_and_withdrawal_update_search_at_once(
+    db, make_resource, tmp_path, client, login, admin_calvados, django_capture_on_commit_callbacks
+):
+    source = tmp_path / "c.csv"
+    source.write_text("id;titre\nc1;Les Marées de Granville\n", "utf-8")
+    resource = make_resource(slug="marees", source=source)
+    harvest(resource)
+    record = Record.objects.get(provider_id="c1")
+    assert _found([resource.pk], "granville") == [record.pk]
+    login(client, admin_calvados)
+    url = f"/admin/catalog/record/{record.pk}/change/"
+    data = _admin_form(record) | {"title": "Les Falaises d'Étretat"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert _found([resource.pk], "granville") == []
+    assert _found([resource.pk], "etretat") == [record.pk]
+    data = _admin_form(Record.objects.get(pk=record.pk)) | {"withdrawn": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, data).status_code == 302
+    assert _found([resource.pk], "etretat") == []
+
+
+def test_admin_of_another_network_cannot_edit_a_record(
+    db, make_resource, tmp_path, client, login, admin_caen
+):
+    source = tmp_path / "c.csv"
+    source.write_text("id;titre\nc1;Les Marées de Granville\n", "utf-8")
+    resource = make_resource(slug="marees", source=source)
+    harvest(resource)
+    record = Record.objects.get(provider_id="c1")
+    login(client, admin_caen)
+    url = f"/admin/catalog/record/{record.pk}/change/"
+    response = client.post(url, _admin_form(record) | {"title": "Piraté"})
+    assert response.status_code in (302, 403, 404)
+    assert Record.objects.get(pk=record.pk).title == "Les Marées de Granville"
+    assert _found([resource.pk], "granville") == [record.pk]
