@@ -225,8 +225,15 @@ def _read_detail(detail, item: Item) -> None:
                 item.audience = Audience.YOUTH
             elif code == "04":
                 item.audience = Audience.TEEN
-    if (form or "").startswith("A") or (form_detail or "").startswith("A1"):
+    # ProductForm (ONIX code list 150): A… audio, V… video, J… periodicals; the rest
+    # (books, digital files) e-books.
+    form = form or ""
+    if form.startswith("A") or (form_detail or "").startswith("A1"):
         item.kind = RecordType.AUDIOBOOK
+    elif form.startswith("V"):
+        item.kind = RecordType.FILM
+    elif form.startswith("J"):
+        item.kind = RecordType.MAGAZINE
 
 
 def _read_collateral(collateral, item: Item) -> None:

@@ -425,3 +425,16 @@ def test_admin_of_another_network_cannot_edit_a_record(
     assert response.status_code in (302, 403, 404)
     assert Record.objects.get(pk=record.pk).title == "Les Marées de Granville"
     assert _found([resource.pk], "granville") == [record.pk]
+
+
+@pytest.mark.parametrize(
+    ("form", "kind"), [("AJ", "livre-audio"), ("VI", "film"), ("JB", "magazine"), ("BC", "ebook")]
+)
+def test_onix_product_form_gives_the_type(form, kind):
+    onix = (
+        "<ONIXMessage><Product><RecordReference>p</RecordReference><ProductForm>"
+        f"{form}</ProductForm><Title><TitleType>01</TitleType><TitleText>T</TitleText>"
+        "</Title></Product></ONIXMessage>"
+    )
+    [item] = list(read_products(io.BytesIO(onix.encode())))
+    assert item.kind == kind
