@@ -202,6 +202,9 @@ class Record(models.Model):
     provider_id = models.CharField(_("provider identifier"), max_length=200)
     title = models.CharField(_("title"), max_length=500)
     subtitle = models.CharField(_("subtitle"), max_length=500, blank=True)
+    # The title without the words the source marks as non-sorting (« Stato innovatore »
+    # for « Lo Stato innovatore »); empty when it marks none.
+    sort_title = models.CharField(_("title for sorting"), max_length=500, blank=True)
     contributors = models.JSONField(
         _("contributors"), default=list, blank=True, help_text=_('[{"name": …, "role": …}]')
     )

@@ -46,7 +46,7 @@ BATCH = 1000
 COLUMNS = (
     "title", "subtitle", "contributors", "description", "cover_url", "kind", "audience",
     "languages", "year", "duration_minutes", "subjects", "isbn", "identifiers", "deep_link",
-    "available_from", "available_until",
+    "available_from", "available_until", "sort_title",
 )  # fmt: skip
 JSON_COLUMNS = frozenset({"contributors", "languages", "subjects", "identifiers"})
 
@@ -74,7 +74,7 @@ def prepare(item: Item, youth: bool, adapt_date) -> Prepared:
         item.title, item.subtitle or "", contributors, item.description or "",
         item.cover_url or "", item.kind, audience, languages, item.year,
         item.duration_minutes, subjects, item.isbn or "", identifiers, item.deep_link or "",
-        adapt_date(item.available_from), adapt_date(item.available_until),
+        adapt_date(item.available_from), adapt_date(item.available_until), item.sort_title,
     )  # fmt: skip
     # The payload is left out: a provider that re-serialises the same record
     # differently has not changed it.

@@ -45,7 +45,7 @@ def index_record(record) -> None:
             document = (
                 record.kind, record.audience, record.title, record.subtitle,
                 record.contributors, record.subjects, record.description, record.languages,
-                record.year, fold(record.title)[:100],
+                record.year, fold(record.sort_title or record.title)[:100],
             )  # fmt: skip
             batch.add(record.pk, document, replace=True)
     except BaseException:

@@ -89,7 +89,8 @@ def _analyzers(index: tantivy.Index) -> None:
 
 # The record columns the index needs, read as tuples: far cheaper than model instances.
 INDEXED = ("pk", "resource_id", "resource__category", "kind", "audience", "title", "subtitle",
-           "contributors", "subjects", "description", "languages", "year")  # fmt: skip
+           "contributors", "subjects", "description", "languages", "year",
+           "sort_title")  # fmt: skip
 
 
 def _labels(kind: str, audience: str, languages: list[str], category: str) -> str:
@@ -288,7 +289,8 @@ class TantivyBackend(Backend):
     def _add_records(self, writer, records, progress=None) -> int:
         count = 0
         for row in records.values_list(*INDEXED).iterator(chunk_size=BATCH):
-            writer.add_document(record_document(row))
+            # The stored sort title (or the title) becomes the folded sort key.
+            writer.add_document(record_document((*row[:-1], fold(row[-1] or row[5])[:100])))
             count += 1
             if progress and count % BATCH == 0:
                 progress(count)

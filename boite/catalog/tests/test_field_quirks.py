@@ -438,3 +438,26 @@ def test_onix_product_form_gives_the_type(form, kind):
     )
     [item] = list(read_products(io.BytesIO(onix.encode())))
     assert item.kind == kind
+
+
+def test_non_sorting_words_stay_out_of_the_sort_after_a_reindex(db, make_resource, tmp_path):
+    from boite.catalog.search import SearchQuery, get_backend, search
+
+    def first(ident: str, title: bytes) -> bytes:
+        f100 = b"  " + SF + b"a" + b"20250101d2025    u  y0frey50      ba"
+        return iso2709([("001", ident.encode()), ("100", f100), ("200", b"1 " + SF + b"a" + title)])
+
+    source = tmp_path / "tri.mrc"
+    source.write_bytes(first("z", "<<Le >>Zèbre".encode()) + first("m", b"Maison"))
+    resource = make_resource(fmt="marc", source=source)
+    harvest(resource)
+
+    def order() -> list[str]:
+        hits = search(SearchQuery(resource_ids=[resource.pk], sort="title")).hits
+        found = Record.objects.in_bulk([h.record_id for h in hits])
+        return [found[h.record_id].title for h in hits]
+
+    assert order() == ["Maison", "Le Zèbre"]
+    get_backend().index_resource(resource)
+    assert order() == ["Maison", "Le Zèbre"]
+    assert Record.objects.get(provider_id="z").sort_title == "Zèbre"
