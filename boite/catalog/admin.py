@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,6 +20,7 @@ from boite.catalog.models import (
     RejectedRecord,
     Resource,
 )
+from boite.catalog.search import index_record, index_resource
 from boite.networks.access import staff_access
 from boite.networks.models import StaffRole
 from boite.networks.scoped_admin import ScopedInline, ScopedModelAdmin
@@ -207,6 +209,12 @@ class ResourceAdmin(ScopedModelAdmin):
             for name, opts in fieldsets
         ]
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "category" in form.changed_data:
+            # The category is in every document of the resource (its facet, its words).
+            transaction.on_commit(lambda: index_resource(obj))
+
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         if not change and form.instance.owner_id:
@@ -294,6 +302,24 @@ class RecordAdmin(ScopedModelAdmin):
 
     # Records belong to their resource: only its owner network changes them (every
     # network serving the resource shows them).
+    # A record edited, withdrawn or deleted here is found (or no longer found) by search
+    # at once, not at the next harvest.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        obj._index_pk = obj.pk
+        transaction.on_commit(lambda: index_record(obj))
+
+    def delete_model(self, request, obj) -> None:
+        obj._index_pk, obj._deleted = obj.pk, True
+        super().delete_model(request, obj)
+        transaction.on_commit(lambda: index_record(obj))
+
+    def delete_queryset(self, request, queryset) -> None:
+        resources = {record.resource for record in queryset.select_related("resource")}
+        super().delete_queryset(request, queryset)
+        for resource in resources:
+            transaction.on_commit(lambda resource=resource: index_resource(resource))
+
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_change_permission(request, obj) and (
             obj is None

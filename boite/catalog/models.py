@@ -323,6 +323,9 @@ class Record(models.Model):
     provider_id = models.CharField(_("provider identifier"), max_length=200)
     title = models.CharField(_("title"), max_length=500)
     subtitle = models.CharField(_("subtitle"), max_length=500, blank=True)
+    # The title without the words the source marks as non-sorting (« Stato innovatore »
+    # for « Lo Stato innovatore »); empty when it marks none.
+    sort_title = models.CharField(_("title for sorting"), max_length=500, blank=True)
     contributors = models.JSONField(
         _("contributors"), default=list, blank=True, help_text=_('[{"name": …, "role": …}]')
     )
@@ -428,6 +431,9 @@ class HarvestRun(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    duplicates = models.PositiveIntegerField(_("merged duplicates"), default=0)
+    # {"warnings": {kind: count}, "duplicate_ids": [the first identifiers read twice]}
+    details = models.JSONField(_("details"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
 
     class Meta:
@@ -456,6 +462,18 @@ class HarvestRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.REFUSED}
+
+    @property
+    def warnings(self) -> list[tuple[str, int]]:
+        """(label, count) of each kind of warning counted on the records kept."""
+        from boite.catalog.harvest.base import WARNING_LABELS
+
+        counts = (self.details or {}).get("warnings", {})
+        return [(str(WARNING_LABELS.get(kind, kind)), n) for kind, n in sorted(counts.items())]
+
+    @property
+    def duplicate_ids(self) -> list[str]:
+        return (self.details or {}).get("duplicate_ids", [])
 
     @property
     def percent(self) -> int | None:

@@ -1,7 +1,11 @@
-"""ONIX for Books 3.0, reference names or short tags, read product by product.
+"""ONIX for Books 3.0 and 2.1, reference names or short tags, read product by product.
 
 lxml's `iterparse` keeps one <Product> in memory at a time, so a file of several
-gigabytes is read in constant memory.
+gigabytes is read in constant memory. The stream is read through `xmlstream.Cleaned`:
+control characters that XML 1.0 forbids are dropped, the HTML entities an ONIX DTD
+defines (`&ndash;`) are resolved without loading the DTD, and a file without a declared
+encoding whose bytes are not UTF-8 is read as Windows-1252. The header's
+DefaultLanguageOfText is the language of the products that give none.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from collections.abc import Iterator
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from boite.catalog.harvest import xmlstream
 from boite.catalog.harvest.base import (
+    AUTHOR,
     Deletion,
     Format,
     Item,
@@ -19,6 +25,7 @@ from boite.catalog.harvest.base import (
     Rejection,
     SourceError,
     reason_of,
+    role_of,
     validated,
     year_of,
 )
@@ -45,11 +52,14 @@ SHORT = {
     "publishingdetail": "PublishingDetail", "publishingdate": "PublishingDate",
     "x448": "PublishingDateRole", "b306": "Date", "extent": "Extent", "b218": "ExtentType",
     "b219": "ExtentValue", "b220": "ExtentUnit",
-}  # fmt: skip
-
-_ROLES = {
-    "A01": "auteur", "A12": "illustrateur", "B06": "traducteur", "E07": "lecteur",
-    "B01": "éditeur scientifique", "A06": "compositeur",
+    # ONIX 3.0 names given in parts, and the header
+    "b039": "NamesBeforeKey", "b040": "KeyNames", "b038": "PrefixToKey",
+    "header": "Header", "m184": "DefaultLanguageOfText",
+    # ONIX 2.1
+    "title": "Title", "b028": "DistinctiveTitle", "othertext": "OtherText",
+    "d102": "TextTypeCode", "mediafile": "MediaFile", "f114": "MediaFileTypeCode",
+    "f116": "MediaFileLinkTypeCode", "f117": "MediaFileLink", "b003": "PublicationDate",
+    "b073": "AudienceCode",
 }  # fmt: skip
 
 
@@ -119,6 +129,11 @@ def product_to_item(product) -> Item | Deletion:
     item = Item(provider_id=provider_id, title="", kind=RecordType.EBOOK, isbn=isbn)
     if detail is not None:
         _read_detail(detail, item)
+    else:  # ONIX 2.1: the same elements, and others, right under <Product>
+        _read_detail(product, item)
+        _read_collateral(product, item)
+        texts = _texts(product)
+        item.year = year_of(texts.get("PublicationDate", ""))
     if collateral is not None:
         _read_collateral(collateral, item)
     if publishing is not None:
@@ -152,13 +167,20 @@ def _read_detail(detail, item: Item) -> None:
             item.subtitle = element.get("Subtitle", "")
         elif name == "Contributor":
             texts = _texts(child)
-            role = texts.get("ContributorRole", "")
+            person = texts.get("PersonName")
+            if not person:  # a name given in parts
+                parts = (
+                    texts.get("NamesBeforeKey"),
+                    texts.get("PrefixToKey"),
+                    texts.get("KeyNames"),
+                )
+                person = " ".join(x for x in parts if x)
             item.contributors.append(
                 {
-                    "name": texts.get("PersonName")
+                    "name": person
                     or texts.get("CorporateName")
                     or texts.get("PersonNameInverted", ""),
-                    "role": _ROLES.get(role, role),
+                    "role": role_of(texts.get("ContributorRole"), AUTHOR),
                 }
             )
         elif name == "Language":
@@ -185,8 +207,33 @@ def _read_detail(detail, item: Item) -> None:
                 unit = texts.get("ExtentUnit", "")
                 minutes = int(value) // 60 if unit == "06" else int(value)
                 item.duration_minutes = minutes if unit in ("05", "06") else None
-    if (form or "").startswith("A") or (form_detail or "").startswith("A1"):
+        elif name == "Title" and not title_read:  # ONIX 2.1
+            texts = _texts(child)
+            if texts.get("TitleType", "") not in ("", "00", "01"):
+                continue
+            title_read = True
+            item.title = texts.get("TitleText", "") or " ".join(
+                x for x in (texts.get("TitlePrefix"), texts.get("TitleWithoutPrefix")) if x
+            )
+            item.subtitle = texts.get("Subtitle", "")
+        elif name == "DistinctiveTitle" and not title_read:
+            item.title = (child.text or "").strip()
+            title_read = bool(item.title)
+        elif name == "AudienceCode":
+            code = (child.text or "").strip()
+            if code in ("02", "03"):
+                item.audience = Audience.YOUTH
+            elif code == "04":
+                item.audience = Audience.TEEN
+    # ProductForm (ONIX code list 150): A… audio, V… video, J… periodicals; the rest
+    # (books, digital files) e-books.
+    form = form or ""
+    if form.startswith("A") or (form_detail or "").startswith("A1"):
         item.kind = RecordType.AUDIOBOOK
+    elif form.startswith("V"):
+        item.kind = RecordType.FILM
+    elif form.startswith("J"):
+        item.kind = RecordType.MAGAZINE
 
 
 def _read_collateral(collateral, item: Item) -> None:
@@ -196,9 +243,22 @@ def _read_collateral(collateral, item: Item) -> None:
             text = _first(child, "Text")
             if _texts(child).get("TextType", "") in ("02", "03") and text is not None:
                 item.description = " ".join(text.itertext())
-        elif name == "SupportingResource" and _texts(child).get("ResourceContentType") == "01":
-            version = _texts(_first(child, "ResourceVersion"))
-            item.cover_url = version.get("ResourceLink", "")
+        elif name == "OtherText" and not item.description:  # ONIX 2.1
+            text = _first(child, "Text")
+            if _texts(child).get("TextTypeCode", "") in ("01", "02", "03") and text is not None:
+                item.description = " ".join(text.itertext())
+        elif name == "SupportingResource" and not item.cover_url:
+            # Resource content type 01: the front cover (an image, whatever its mode).
+            if _texts(child).get("ResourceContentType") == "01":
+                version = _texts(_first(child, "ResourceVersion"))
+                item.cover_url = version.get("ResourceLink", "")
+        elif name == "MediaFile" and not item.cover_url:  # ONIX 2.1
+            texts = _texts(child)
+            # 04: cover image, 06: its thumbnail; link type 01: a URL.
+            if texts.get("MediaFileTypeCode") in ("04", "06") and texts.get(
+                "MediaFileLinkTypeCode", "01"
+            ) in ("01", ""):
+                item.cover_url = texts.get("MediaFileLink", "")
 
 
 def _record_reference(product) -> str:
@@ -209,10 +269,13 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
     position = 0
     # Only the end of each <Product> (any namespace, reference or short tag) reaches
     # Python; the elements inside are read from the product's subtree.
+    cleaned = xmlstream.Cleaned(stream)
+    default_language = ""
     context = etree.iterparse(
-        stream,
+        cleaned,
         events=("end",),
-        tag=("{*}Product", "{*}product"),
+        tag=("{*}Product", "{*}product", "{*}Header", "{*}header"),
+        encoding=cleaned.encoding,
         recover=False,
         huge_tree=True,
         resolve_entities=False,
@@ -220,10 +283,18 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
     )
     try:
         for _event, element in context:
+            if _name(element.tag) == "Header":
+                default_language = _texts(element).get("DefaultLanguageOfText", "")
+                continue
             position += 1
             try:
                 found = product_to_item(element)
-                found = found if isinstance(found, Deletion) else validated(found)
+                if isinstance(found, Item):
+                    if not found.languages and default_language:
+                        found.languages = [default_language]
+                    if cleaned.warning:
+                        found.warnings.append(cleaned.warning)
+                    found = validated(found)
             except (ValueError, TypeError, AttributeError) as error:
                 found = Rejection(
                     position,
@@ -246,7 +317,7 @@ def read_products(stream, options: Options | None = None) -> Iterator[Item | Del
 
 class Onix(Format):
     name = "onix"
-    label = "ONIX 3.0"
+    label = "ONIX (3.0, 2.1)"
 
     def read(self, source: str, options: Options):
         with open_binary(source, options) as stream:

@@ -28,7 +28,14 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from boite.catalog.harvest import get_format
-from boite.catalog.harvest.base import Deletion, Item, Options, Rejection, SourceError
+from boite.catalog.harvest.base import (
+    Deletion,
+    Item,
+    Notice,
+    Options,
+    Rejection,
+    SourceError,
+)
 from boite.catalog.models import Audience
 from boite.lib.text import fold
 
@@ -39,7 +46,7 @@ BATCH = 1000
 COLUMNS = (
     "title", "subtitle", "contributors", "description", "cover_url", "kind", "audience",
     "languages", "year", "duration_minutes", "subjects", "isbn", "identifiers", "deep_link",
-    "available_from", "available_until",
+    "available_from", "available_until", "sort_title",
 )  # fmt: skip
 JSON_COLUMNS = frozenset({"contributors", "languages", "subjects", "identifiers"})
 
@@ -67,7 +74,7 @@ def prepare(item: Item, youth: bool, adapt_date) -> Prepared:
         item.title, item.subtitle or "", contributors, item.description or "",
         item.cover_url or "", item.kind, audience, languages, item.year,
         item.duration_minutes, subjects, item.isbn or "", identifiers, item.deep_link or "",
-        adapt_date(item.available_from), adapt_date(item.available_until),
+        adapt_date(item.available_from), adapt_date(item.available_until), item.sort_title,
     )  # fmt: skip
     # The payload is left out: a provider that re-serialises the same record
     # differently has not changed it.
@@ -75,7 +82,7 @@ def prepare(item: Item, youth: bool, adapt_date) -> Prepared:
     document = (
         item.kind, audience, item.title, item.subtitle or "", item.contributors,
         item.subjects, item.description or "", item.languages, item.year,
-        fold(item.title)[:100],
+        fold(item.sort_title or item.title)[:100],
     )  # fmt: skip
     return (item.provider_id, fingerprint, values, item.source_payload, document)
 
@@ -93,6 +100,8 @@ def _messages(format_name: str, source: str, options: Options, youth: bool) -> I
             yield ("total", totals.pop())
         if isinstance(found, Item):
             batch.append(prepare(found, youth, adapt_date))
+            if found.warnings:
+                batch.append(Notice(found.provider_id, found.warnings))
         elif isinstance(found, Deletion | Rejection):
             batch.append(found)
         if len(batch) >= BATCH:

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from boite.catalog.harvest import get_format
-from boite.catalog.harvest.base import Deletion, Options, Rejection, SourceError
+from boite.catalog.harvest.base import Deletion, Notice, Options, Rejection, SourceError
 from boite.catalog.harvest.reader import COLUMNS, JSON_COLUMNS, Prepared, Reader
 from boite.catalog.harvest.sources import is_url, resolve_drop_file, unsupported_address_message
 from boite.catalog.models import (
@@ -59,9 +59,17 @@ logger = logging.getLogger(__name__)
 
 BATCH = 1000
 WITHDRAW_LIMIT = 0.30
+# A run that rejects every record, or more than this share of them, fails: a source read
+# in the wrong format or character set is not « succeeded » with nothing in it.
+REJECT_LIMIT = 0.50
+DUPLICATE_IDS_KEPT = 20
 
 
 class RefusedError(Exception):
+    pass
+
+
+class MostlyRejectedError(Exception):
     pass
 
 
@@ -157,6 +165,8 @@ def execute(
         _fail(run, HarvestRun.Status.FAILED, _("Unreadable source: %(error)s") % {"error": error})
     except RefusedError as error:
         _fail(run, HarvestRun.Status.REFUSED, str(error))
+    except MostlyRejectedError as error:
+        _fail(run, HarvestRun.Status.FAILED, str(error))
     except (OperationalError, InterfaceError) as error:
         logger.warning("harvest run %s lost the database: %s", run.pk, error)
         _fail(
@@ -248,7 +258,9 @@ def _incremental_since(run: HarvestRun) -> date | None:
 
 # -- live progress ------------------------------------------------------------------------
 
-_PROGRESS = ("read", "total", "rejected", "created", "updated", "unchanged", "withdrawn")
+_PROGRESS = (
+    "read", "total", "rejected", "created", "updated", "unchanged", "withdrawn", "duplicates",
+)  # fmt: skip
 
 
 def _progress_key(run_id: int) -> str:
@@ -343,6 +355,8 @@ def _harvest(run: HarvestRun, source: str, progress) -> None:
                         )
                         for pk in chunk:
                             index.delete(pk)
+            _refuse_if_mostly_rejected(run, writer)
+            run.details = writer.details()
             # The run says « succeeded » in the very transaction that changes the
             # catalogue: a worker killed right after the commit leaves no run « running »
             # over a catalogue it did change.
@@ -362,6 +376,31 @@ def _harvest(run: HarvestRun, source: str, progress) -> None:
         logger.exception("harvest run %s: the index could not be committed", run.pk)
 
 
+def _refuse_if_mostly_rejected(run: HarvestRun, writer: _Writer) -> None:
+    if not run.read or run.force:
+        return
+    if run.rejected < run.read and run.rejected <= REJECT_LIMIT * run.read:
+        return
+    reasons = "; ".join(
+        _("record %(position)d: %(reason)s") % {"position": p, "reason": r}
+        for p, r in writer.first_reasons
+    )
+    if run.rejected == run.read:
+        message = _(
+            "Every record of the source was rejected (%(rejected)d of %(read)d): nothing "
+            "was changed. First reasons: %(reasons)s"
+        )
+    else:
+        message = _(
+            "%(rejected)d of the %(read)d records of the source were rejected (more than "
+            "half): nothing was changed. Check the source, or force the harvest. First "
+            "reasons: %(reasons)s"
+        )
+    raise MostlyRejectedError(
+        message % {"rejected": run.rejected, "read": run.read, "reasons": reasons}
+    )
+
+
 class _Writer:
     """Writes the batches of one run, in the run's transaction."""
 
@@ -377,16 +416,34 @@ class _Writer:
         self.copy = connection.vendor == "postgresql"
         self.batch_table_ready = False
         self.written = self.analyzed = 0
+        self.warnings: dict[str, int] = {}
+        self.duplicate_ids: list[str] = []
+        self.first_reasons: list[tuple[int, str]] = []
+
+    def details(self) -> dict:
+        return {"warnings": self.warnings, "duplicate_ids": self.duplicate_ids}
+
+    def _duplicate(self, provider_id: str) -> None:
+        self.run.duplicates += 1
+        if len(self.duplicate_ids) < DUPLICATE_IDS_KEPT:
+            self.duplicate_ids.append(provider_id)
 
     def write(self, batch: list, index) -> None:
         run = self.run
-        run.read += len(batch)
-        # The last occurrence of an identifier wins, within the batch and across them.
+        # The last occurrence of an identifier wins, within the batch and across them;
+        # each earlier one is counted as a duplicate merged, with its identifier.
         latest: dict[str, Prepared | Deletion] = {}  # Prepared: see reader.py
         rejected = []
         for found in batch:
+            if type(found) is Notice:
+                for kind in found.kinds:
+                    self.warnings[kind] = self.warnings.get(kind, 0) + 1
+                continue
+            run.read += 1
             if isinstance(found, Rejection):
                 run.rejected += 1
+                if len(self.first_reasons) < 3:
+                    self.first_reasons.append((found.position, found.reason))
                 rejected.append(
                     RejectedRecord(
                         run=run,
@@ -399,7 +456,9 @@ class _Writer:
             else:
                 provider_id = found[0] if type(found) is tuple else found.provider_id
                 if provider_id:
-                    latest.pop(provider_id, None)
+                    earlier = latest.pop(provider_id, None)
+                    if type(earlier) is tuple and type(found) is tuple:
+                        self._duplicate(provider_id)
                     latest[provider_id] = found
         if rejected:
             RejectedRecord.objects.bulk_create(rejected)
@@ -474,6 +533,8 @@ class _Writer:
         for item in items:
             found = known.get(item[0])
             counted = item[0] not in again
+            if not counted:
+                self._duplicate(item[0])
             if found is None:
                 run.created += counted
             elif found[1] != item[1] or found[2]:

@@ -31,9 +31,41 @@ def get_backend() -> Backend:
     return _instances[key]
 
 
+def index_record(record) -> None:
+    """One record as the back office left it: indexed again, or taken out of the index
+    when withdrawn or deleted (a deleted record carries its former id in `_index_pk`)."""
+    from boite.lib.text import fold
+
+    backend = get_backend()
+    batch = backend.batch(record.resource)
+    try:
+        if record.withdrawn or getattr(record, "_deleted", False):
+            batch.delete(getattr(record, "_index_pk", record.pk))
+        else:
+            document = (
+                record.kind, record.audience, record.title, record.subtitle,
+                record.contributors, record.subjects, record.description, record.languages,
+                record.year, fold(record.sort_title or record.title)[:100],
+            )  # fmt: skip
+            batch.add(record.pk, document, replace=True)
+    except BaseException:
+        batch.rollback()
+        raise
+    batch.commit()
+
+
+def index_resource(resource) -> None:
+    """A resource whose indexed fields (its category) or records changed in the back
+    office: its documents rebuilt from the database."""
+    get_backend().index_resource(resource)
+
+
 def search(query: SearchQuery) -> SearchResults:
     """The portal's search function."""
     return get_backend().search(query)
 
 
-__all__ = ["Backend", "Hit", "SearchQuery", "SearchResults", "get_backend", "search"]
+__all__ = [
+    "Backend", "Hit", "SearchQuery", "SearchResults", "get_backend", "index_record",
+    "index_resource", "search",
+]  # fmt: skip

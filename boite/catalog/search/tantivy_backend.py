@@ -90,7 +90,8 @@ def _analyzers(index: tantivy.Index) -> None:
 
 # The record columns the index needs, read as tuples: far cheaper than model instances.
 INDEXED = ("pk", "resource_id", "resource__category", "kind", "audience", "title", "subtitle",
-           "contributors", "subjects", "description", "languages", "year")  # fmt: skip
+           "contributors", "subjects", "description", "languages", "year",
+           "sort_title")  # fmt: skip
 
 
 def _labels(kind: str, audience: str, languages: list[str], category: str) -> str:
@@ -109,6 +110,12 @@ def _cached_labels(kind: str, audience: str, languages: tuple[str, ...], categor
         parts.append("jeunesse enfants")
     parts += [_LANGUAGE_WORDS.get(lang, "") for lang in languages or []]
     return " ".join(parts)
+
+
+def text_of_html(text: str) -> str:
+    from boite.catalog.harvest.base import text_of_html as words
+
+    return words(text) if "<" in text else text
 
 
 def record_document(row: tuple) -> Document:
@@ -130,7 +137,7 @@ def record_document(row: tuple) -> Document:
         people=people,
         subjects=subject_text,
         labels=_labels(kind, audience, languages, category),
-        description=description[:5000],
+        description=text_of_html(description)[:5000],
         words=" ".join((title, subtitle, people, subject_text)),
         title_words=title,
     )
@@ -283,7 +290,8 @@ class TantivyBackend(Backend):
     def _add_records(self, writer, records, progress=None) -> int:
         count = 0
         for row in records.values_list(*INDEXED).iterator(chunk_size=BATCH):
-            writer.add_document(record_document(row))
+            # The stored sort title (or the title) becomes the folded sort key.
+            writer.add_document(record_document((*row[:-1], fold(row[-1] or row[5])[:100])))
             count += 1
             if progress and count % BATCH == 0:
                 progress(count)

@@ -27,3 +27,32 @@ def test_suggestions_appear_while_typing(page, catalogue):
     field.press_sequentially("les cin", delay=30)
     options = page.locator("#search-suggestions option")
     expect(options.first).to_have_attribute("value", "Les Cinémas de Normandie")
+
+
+def test_a_missing_or_broken_cover_shows_the_drawn_one(page, catalogue, live_server):
+    from pathlib import Path
+
+    from boite.catalog.models import Record
+    from boite.catalog.search import index_record
+
+    broken = Record.objects.filter(resource__in=catalogue.values()).order_by("pk").first()
+    broken.cover_url = f"{live_server.url}/static/catalog/no-such-cover.jpg"
+    broken.save()
+    index_record(broken)
+    page.goto(broken.get_absolute_url())
+    cover = page.locator("article.record .cover")
+    expect(cover.locator("img")).to_be_hidden()
+    expect(cover.locator(".cover-drawn-title")).to_be_visible()
+    expect(cover.locator(".cover-drawn-title")).to_have_text(broken.title[:70])
+    screens = Path("/work/screens/catalog")
+    if screens.parent.is_dir():
+        screens.mkdir(exist_ok=True)
+        for width, height in ((1366, 900), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=str(screens / f"record-drawn-cover-{width}.png"))
+            page.goto("/recherche/?q=polar")
+            page.screenshot(path=str(screens / f"search-covers-{width}.png"), full_page=True)
+            page.goto(broken.get_absolute_url())
+    page.goto("/recherche/?q=polar")
+    drawn = page.locator(".result .cover-drawn-title").first
+    expect(drawn).to_be_attached()

@@ -45,7 +45,7 @@ def test_onix_short_tags_and_deletion():
     assert item.title == "Le Polar du Mont-Saint-Michel"
     assert item.kind == "livre-audio"
     assert item.duration_minutes == 525
-    assert {"name": "Marc Olivier", "role": "lecteur"} in item.contributors
+    assert {"name": "Marc Olivier", "role": "narrateur"} in item.contributors
     assert deletion == Deletion("pnb-9782253001002")
 
 

@@ -96,7 +96,9 @@ def test_oai_pmh_follows_resumption_tokens(db, make_resource, oai_server):
     assert record.title == "Le Polar des marais"
     assert record.kind == "ebook"
     assert record.deep_link == "https://bib.example/notice/oai:bib:1"
-    tokens = [q.get("resumptionToken") for _p, q, _h in oai_server.requests]
+    verbs = [q.get("verb") for _p, q, _h in oai_server.requests]
+    assert verbs == ["ListMetadataFormats", "ListRecords", "ListRecords"]
+    tokens = [q.get("resumptionToken") for _p, q, _h in oai_server.requests[1:]]
     assert tokens == [None, "page2"]
 
 
