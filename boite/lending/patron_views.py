@@ -73,7 +73,7 @@ def borrow(request: HttpRequest, record_id: int) -> HttpResponse:
                 },
             )
             return redirect("lending:my_loans")
-    free = lending.free_copies(record, request.network, request.patron)
+    free = lending.lendable_copies(record, request.network, request.patron)
     return render(request, "lending/borrow.html", {"record": record, "form": form, "free": free})
 
 
@@ -366,7 +366,7 @@ def availability(record: Record, network, patron: Patron | None) -> dict | None:
     licences = list(lending.licences_of(record, network).exclude(state=Licence.State.WITHDRAWN))
     if not licences:
         return None
-    free = lending.free_copies(record, network, patron)
+    free = lending.lendable_copies(record, network, patron)
     waiting = Hold.objects.filter(record=record, network=network, state=Hold.State.WAITING).count()
     mine = None
     if patron is not None:
