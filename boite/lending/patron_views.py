@@ -247,6 +247,7 @@ def opds_collection(request: HttpRequest) -> JsonResponse:
         .distinct()
     )
     chunk = list(records[(page - 1) * _FEED_PAGE : page * _FEED_PAGE + 1])
+    pools = Licence.objects.copy_pools([record.pk for record in chunk[:_FEED_PAGE]])
     self_url = request.build_absolute_uri(reverse("lending:opds_collection"))
     links = [
         {"rel": "self", "href": f"{self_url}?page={page}", "type": OPDS},
@@ -272,6 +273,13 @@ def opds_collection(request: HttpRequest) -> JsonResponse:
                             reverse("lending:borrow", args=[record.pk])
                         ),
                         "type": "text/html",
+                        "properties": {
+                            "availability": {
+                                "state": "available"
+                                if pools[record.pk].lendable(request.network.pk) > 0
+                                else "unavailable"
+                            }
+                        },
                     }
                 ],
             )

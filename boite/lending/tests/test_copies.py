@@ -216,3 +216,19 @@ def test_a_hold_made_ready_while_the_other_portal_borrows_never_doubles_the_copy
     lent = Loan.objects.filter(state=Loan.State.ACTIVE).count()
     ready = Hold.objects.filter(state=Hold.State.READY).count()
     assert lent + ready == 1
+
+
+def test_the_opds_feed_says_unavailable_when_the_shared_copy_is_kept_for_the_other_portal(
+    client, shared, pnb_record, patron_caen
+):
+    import json
+
+    def state() -> str:
+        feed = json.loads(client.get("/opds/prets/catalogue.json").content)
+        (borrow,) = feed["publications"][0]["links"][-1:]
+        return borrow["properties"]["availability"]["state"]
+
+    assert state() == "available"
+    hold = Hold.objects.create(record=pnb_record, patron=patron_caen, network=patron_caen.network)
+    Hold.objects.filter(pk=hold.pk).update(state=Hold.State.READY)
+    assert state() == "unavailable"
