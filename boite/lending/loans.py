@@ -272,6 +272,7 @@ def _activate(loan: Loan, answer: LoanAnswer) -> Loan:
         loan.ends_at = answer.end or loan.ends_at
         loan.download_url = answer.download_url[:1000]
         loan.status_url = answer.status_url[:1000]
+        loan.distributor_id = answer.loan_id[:200]
         loan.can_renew = answer.can_renew
         loan.problem = ""
         loan.save()
@@ -550,5 +551,6 @@ def apply_answer(loan: Loan, answer: LoanAnswer) -> None:
     state = {
         LoanState.RETURNED: Loan.State.RETURNED,
         LoanState.REVOKED: Loan.State.REVOKED,
+        LoanState.CANCELLED: Loan.State.RETURNED,  # ended before use: the copy comes back
     }.get(answer.state, Loan.State.EXPIRED)
     end_loan(loan, state)

@@ -288,10 +288,22 @@ class Licence(models.Model):
     def apply_status(self, status: LicenceStatus, now: datetime) -> bool:
         """Take the distributor's counters; True when something changed."""
         before = self._counters()
-        self.loans_total = status.loans_total
-        self.loans_left = status.loans_left
-        self.concurrent_max = status.concurrent_max
-        self.concurrent_in_use = status.concurrent_in_use
+        told = {
+            name
+            for name in ("loans_total", "loans_left", "concurrent_max", "expires")
+            if name not in status.unknown
+        }
+        if "loans_total" in told:
+            self.loans_total = status.loans_total
+        if "loans_left" in told:
+            self.loans_left = status.loans_left
+        if self.loans_total is not None and self.loans_left is not None:
+            self.loans_left = min(self.loans_left, self.loans_total)
+        if "concurrent_max" in told:
+            self.concurrent_max = status.concurrent_max
+        self.concurrent_in_use = min(
+            self.concurrent_max, max(0, self.concurrent_max - status.concurrent_available)
+        )
         if status.expires is not None:
             self.valid_until = status.expires
         if status.loan_max_days:
@@ -465,6 +477,10 @@ class Loan(models.Model):
     hint = models.CharField(_("passphrase hint"), max_length=200, blank=True)
     download_url = models.URLField(_("download link"), max_length=1000, blank=True)
     status_url = models.URLField(_("status link"), max_length=1000, blank=True)
+    # ODL: the License Status Document's id, given at checkout; later documents must match.
+    distributor_id = models.CharField(
+        _("distributor's loan id"), max_length=200, blank=True, db_index=True
+    )
     can_renew = models.BooleanField(_("may be extended"), default=False)
     problem = models.CharField(_("problem"), max_length=500, blank=True)
     # Written before the return is sent to the distributor: if its answer is lost (the
@@ -489,7 +505,12 @@ class Loan(models.Model):
         return self.state in self.OPEN_STATES
 
     def ref(self) -> LoanRef:
-        return LoanRef(str(self.uuid), self.licence.ref(), status_url=self.status_url)
+        return LoanRef(
+            str(self.uuid),
+            self.licence.ref(),
+            status_url=self.status_url,
+            distributor_id=self.distributor_id,
+        )
 
     def latest_end(self) -> datetime:
         """The latest end an extension may ask for: the licence's maximum from the start."""

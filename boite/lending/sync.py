@@ -357,11 +357,13 @@ def handle_notification(account: DistributorAccount, answer: LoanAnswer) -> bool
     from boite.lending.loans import apply_answer
     from boite.lending.models import Loan
 
-    loan = (
-        Loan.objects.filter(licence__account=account, uuid=_uuid_or_none(answer.loan_id))
-        .select_related("record", "licence")
-        .first()
-    )
+    loans = Loan.objects.filter(licence__account=account).select_related("record", "licence")
+    # ODL names a loan by its License Status Document's id; Dilicom by the portal's id.
+    loan = loans.filter(distributor_id=answer.loan_id).first() if answer.loan_id else None
+    if loan is None:
+        loan = loans.filter(
+            uuid=_uuid_or_none(answer.loan_id), distributor_id__in=["", answer.loan_id]
+        ).first()
     if loan is not None:
         apply_answer(loan, answer)
         return True

@@ -39,6 +39,7 @@ class FakeLoan:
     hint: str
     state: str = "ready"  # ready, active, returned, expired, revoked, cancelled
     notification_url: str = ""
+    lsd_id: str = ""  # ODL: the License Status Document's own id (not the checkout id)
 
     @property
     def is_open(self) -> bool:
@@ -56,6 +57,10 @@ class FakeLicence:
     renewable: bool = True
     recalled: bool = False
     loans: dict[str, FakeLoan] = field(default_factory=dict)
+    # What the ODL feed says of the title (ignored by the fake Dilicom).
+    ean: str = "9782070368228"
+    title: str = "L'Étranger"
+    audiobook: bool = False
 
     @property
     def in_use(self) -> int:
@@ -83,6 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             self.send_response(status)
+            if status == 303:
+                self.send_header("Location", payload["location"])
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -349,17 +356,37 @@ class FakeDilicom(FakeDistributor):
 
 
 class FakeODL(FakeDistributor):
+    """ODL 1.0 as the specification writes it: an OPDS 2.0 feed paged by `next` links
+    (`/feed?page=N`, `page_size` publications a page), each licence with its License Info
+    Document (`self`) and a checkout link `http://opds-spec.org/acquisition/borrow` whose
+    `id` is the licence's identifier and `checkout_id` the library's id of the checkout.
+    A checkout answers 201 and a License Status Document with its own id; the same `id`
+    and `checkout_id` again answer 303 See Other to that first LSD, whatever its status
+    now (a loan returned since is `returned`). The Info Document lists the active
+    checkouts."""
+
     kind = "odl"
     PROBLEM = "http://opds-spec.org/odl/error/"
+    page_size = 2
 
     def info_url(self, licence_id: str) -> str:
         return f"{self.url}/licenses/{licence_id}"
 
-    def checkout_url(self, licence_id: str) -> str:
+    def checkout_url(self, licence_id: str = "") -> str:
         return (
-            f"{self.url}/licenses/{licence_id}/checkout"
+            f"{self.url}/checkout"
             "{?id,checkout_id,patron_id,expires,notification_url,passphrase,hint}"
         )
+
+    def status_url(self, checkout_id: str) -> str:
+        return f"{self.url}/loans/{self.loan(checkout_id).lsd_id}/status"
+
+    def loan_by_lsd(self, lsd_id: str) -> FakeLoan | None:
+        for licence in self.licences.values():
+            for loan in licence.loans.values():
+                if loan.lsd_id == lsd_id:
+                    return loan
+        return None
 
     def _problem(self, status: int, kind: str):
         return status, {"type": self.PROBLEM + kind, "title": kind}, "application/problem+json"
@@ -367,15 +394,17 @@ class FakeODL(FakeDistributor):
     def route(self, method, url, body):
         parts = url.path.strip("/").split("/")
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if parts == ["feed"] and method == "GET":
+            return 200, self.feed_page(int(query.get("page", "1"))), "application/opds+json"
         if parts[0] == "licenses" and len(parts) == 2 and method == "GET":
             licence = self.licences.get(parts[1])
             if licence is None:
                 return 404, {"error": "unknown licence"}, "application/json"
             return 200, self.info_document(licence), "application/vnd.odl.info+json"
-        if parts[0] == "licenses" and len(parts) == 3 and parts[2] == "checkout":
-            return self._checkout(method, parts[1], query)
+        if parts == ["checkout"]:
+            return self._checkout(method, query)
         if parts[0] == "loans" and len(parts) == 3:
-            loan = self.loan(parts[1])
+            loan = self.loan_by_lsd(parts[1])
             if loan is None:
                 return 404, {"error": "unknown loan"}, "application/json"
             if parts[2] == "status" and method == "GET":
@@ -393,18 +422,30 @@ class FakeODL(FakeDistributor):
 
     _lsd = "application/vnd.readium.license.status.v1.0+json"
 
-    def _checkout(self, method, licence_id, query):
-        licence = self.licences.get(licence_id)
-        if method != "POST" or licence is None:
+    def _checkout(self, method, query):
+        licence = self.licences.get(query.get("id", ""))
+        if method != "POST":
             return 404, {"error": "not found"}, "application/json"
+        if licence is None:
+            return self._problem(400, "checkout/id")
+        checkout_id = query.get("checkout_id", "")
+        if not checkout_id:
+            return self._problem(400, "checkout/checkout_id")
+        if not query.get("patron_id"):
+            return self._problem(400, "checkout/patron_id")
+        if checkout_id in licence.loans:  # the same checkout again: where it is
+            loan = licence.loans[checkout_id]
+            return 303, {"location": f"/loans/{loan.lsd_id}/status"}, "application/json"
         end = _date(query.get("expires"))
-        if end is None or not query.get("id") or not query.get("passphrase"):
-            return self._problem(400, "checkout/invalid-request")
+        if end is None:
+            return self._problem(400, "checkout/expires")
+        if not query.get("passphrase"):
+            return self._problem(400, "checkout/passphrase")
         problem = self._new_loan(
             licence,
-            query["id"],
+            checkout_id,
             end,
-            patron=query.get("patron_id", ""),
+            patron=query["patron_id"],
             passphrase=query["passphrase"],
             hint=query.get("hint", ""),
             notification_url=query.get("notification_url", ""),
@@ -414,8 +455,68 @@ class FakeODL(FakeDistributor):
         if problem in ("RECALL", "OFFER_EXPIRED"):
             return self._problem(403, "checkout/expired")
         if problem:
-            return self._problem(400, "checkout/invalid-expires")
-        return 201, self.status_document(licence.loans[query["id"]]), self._lsd
+            return self._problem(400, "checkout/expires")
+        loan = licence.loans[checkout_id]
+        loan.lsd_id = f"lsd-{licence.id}-{len(licence.loans)}"
+        return 201, self.status_document(loan), self._lsd
+
+    def feed_page(self, page: int) -> dict:
+        licences = sorted(self.licences.values(), key=lambda lic: lic.id)
+        start = (page - 1) * self.page_size
+        chunk = licences[start : start + self.page_size]
+        links = [{"rel": "self", "href": f"/feed?page={page}", "type": "application/opds+json"}]
+        if start + self.page_size < len(licences):
+            links.append(
+                {"rel": "next", "href": f"/feed?page={page + 1}", "type": "application/opds+json"}
+            )
+        return {
+            "metadata": {"title": "Fake ODL", "currentPage": page},
+            "links": links,
+            "publications": [self.publication(licence) for licence in chunk],
+        }
+
+    def publication(self, licence: FakeLicence) -> dict:
+        terms = {
+            "checkouts": licence.loans_total,
+            "concurrency": licence.concurrency,
+            "length": licence.loan_max_days * 86400,
+        }
+        if licence.expires:
+            terms["expires"] = licence.expires.isoformat()
+        return {
+            "metadata": {
+                "@type": "http://schema.org/Audiobook"
+                if licence.audiobook
+                else "http://schema.org/EBook",
+                "title": licence.title,
+                "identifier": f"urn:isbn:{licence.ean}",
+            },
+            "licenses": [
+                {
+                    "metadata": {
+                        "identifier": licence.id,
+                        "format": ["application/audiobook+lcp"]
+                        if licence.audiobook
+                        else ["application/epub+zip"],
+                        "created": "2026-01-15T10:00:00+01:00",
+                        "terms": terms,
+                    },
+                    "links": [
+                        {
+                            "rel": "self",
+                            "href": self.info_url(licence.id),
+                            "type": "application/vnd.odl.info+json",
+                        },
+                        {
+                            "rel": "http://opds-spec.org/acquisition/borrow",
+                            "href": self.checkout_url(),
+                            "type": self._lsd,
+                            "templated": True,
+                        },
+                    ],
+                }
+            ],
+        }
 
     def info_document(self, licence: FakeLicence) -> dict:
         status = "available"
@@ -436,11 +537,21 @@ class FakeODL(FakeDistributor):
             "checkouts": {
                 "left": licence.loans_left,
                 "available": licence.concurrency - licence.in_use,
+                "active": [
+                    {
+                        "id": loan.id,
+                        "href": f"/loans/{loan.lsd_id}/status",
+                        "patron_id": loan.patron,
+                        "expires": loan.end.isoformat(),
+                    }
+                    for loan in licence.loans.values()
+                    if loan.is_open
+                ],
             },
         }
 
     def status_document(self, loan: FakeLoan) -> dict:
-        base = f"{self.url}/loans/{loan.id}"
+        base = f"{self.url}/loans/{loan.lsd_id}"
         links = [{"rel": "self", "href": f"{base}/status", "type": self._lsd}]
         if loan.is_open:
             links.append(
@@ -456,7 +567,7 @@ class FakeODL(FakeDistributor):
                     {"rel": "renew", "href": f"{base}/renew{{?end,id,name}}", "templated": True}
                 )
         return {
-            "id": loan.id,
+            "id": loan.lsd_id,
             "status": loan.state,
             "message": f"The loan is {loan.state}.",
             "updated": {"status": timezone.now().isoformat()},
@@ -464,10 +575,10 @@ class FakeODL(FakeDistributor):
             "potential_rights": {"end": loan.end.isoformat()},
         }
 
-    def revoke(self, loan_id: str) -> bytes:
+    def revoke(self, checkout_id: str) -> bytes:
         """End a loan from the distributor's side; the notification it would send."""
         with self.lock:
-            loan = self.loan(loan_id)
+            loan = self.loan(checkout_id)
             loan.state = "revoked"
             return json.dumps(self.status_document(loan)).encode()
 
