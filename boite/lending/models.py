@@ -338,6 +338,7 @@ class SyncRun(models.Model):
     class Kind(models.TextChoices):
         OFFERS_FULL = "offers_full", _("full offer file")
         OFFERS_DELTA = "offers_delta", _("offer update file")
+        FEED = "feed", _("harvest of the offers feed")
         COUNTERS = "counters", _("counters refresh")
         NOTIFICATION = "notification", _("notification from the distributor")
         EXPIRY = "expiry", _("expiry of licences")

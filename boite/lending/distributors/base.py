@@ -185,6 +185,9 @@ class Distributor:
 
     kind: ClassVar[str]
     label: ClassVar[str]
+    # The account's address is an offers feed the sync harvests (ODL), or only the
+    # address of the loan calls (Dilicom: offers come as files).
+    harvests_feed: ClassVar[bool] = False
 
     def __init__(self, connection: Connection, client: httpx.Client | None = None) -> None:
         self.connection = connection
@@ -284,14 +287,15 @@ def read_date(value: Any, *, end_of_day: bool = False) -> datetime | bool | None
         return False
     text = value.strip()
     try:
-        parsed = parse_datetime(text)
-        if parsed is None:
-            day = parse_date(text)
-            if day is None:
-                return False
+        day = parse_date(text) if len(text) == 10 else None
+        if day is not None:
             if end_of_day:
                 day += timedelta(days=1)
             parsed = datetime.combine(day, time.min)
+        else:
+            parsed = parse_datetime(text)
+        if parsed is None:
+            return False
     except ValueError:  # well-formed but impossible, e.g. a 31st of February
         return False
     if parsed.tzinfo is None:

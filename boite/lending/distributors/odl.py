@@ -55,6 +55,7 @@ _UNAVAILABLE_PROBLEMS = ("checkout/unavailable", "checkout/not-available")
 class ODL(Distributor):
     kind = "odl"
     label = "ODL 1.0"
+    harvests_feed = True
 
     def checkout(self, licence: LicenceRef, request: CheckoutRequest) -> LoanAnswer:
         if not licence.checkout_url:
@@ -79,8 +80,7 @@ class ODL(Distributor):
         if not answer.state.is_open:
             raise DistributorRefused(
                 f"checkout: LSD {answer.loan_id} is {answer.state}",
-                message=_("The distributor did not lend the title (its answer: %(status)s).")
-                % {"status": answer.state.value},
+                message=_("The distributor did not make the loan. You may try again."),
                 code=f"checkout-{answer.state.value}",
             )
         return answer

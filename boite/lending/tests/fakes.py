@@ -6,7 +6,8 @@ Both share `FakeLicence` / `FakeLoan` bookkeeping (loans left, concurrent loans 
 expiry, maximum loan length), so that a test can compare the portal's numbers with the
 distributor's. Each can be told to misbehave: `fake.mode = "fail"` (HTTP 500), `"hang"`
 (no answer until the server stops), `"nonsense"` (HTML instead of JSON) or `"garbled"`
-(JSON with the wrong shape).
+(JSON with the wrong shape); `fake.lose_answers = n` handles the next n requests but
+answers them with an error, as when the network drops the answer.
 
 The bench (bench/lending.py) uses them too.
 """
@@ -119,6 +120,7 @@ class FakeDistributor:
         self.login = login
         self.password = password
         self.mode = "ok"
+        self.lose_answers = 0  # how many of the next requests are handled but not answered
         self.licences: dict[str, FakeLicence] = {}
         self.requests: list[tuple[str, str, bytes]] = []
         self.open_loans: dict[str, FakeLoan] = {}
@@ -179,7 +181,11 @@ class FakeDistributor:
             )
         with self.lock:
             self._settle()
-            return self.route(method, urlsplit(path), body)
+            answer = self.route(method, urlsplit(path), body)
+            if self.lose_answers > 0:  # done, but the answer never reaches the portal
+                self.lose_answers -= 1
+                return 502, b"<h1>Bad Gateway</h1>", "text/html"
+            return answer
 
     def _settle(self) -> None:
         """Loans whose end has passed are over (only open loans are looked at)."""
