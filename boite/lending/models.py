@@ -301,9 +301,11 @@ class Licence(models.Model):
             self.loans_left = min(self.loans_left, self.loans_total)
         if "concurrent_max" in told:
             self.concurrent_max = status.concurrent_max
-        self.concurrent_in_use = min(
-            self.concurrent_max, max(0, self.concurrent_max - status.concurrent_available)
-        )
+        if status.in_use is not None:
+            in_use = status.in_use
+        else:
+            in_use = self.concurrent_max - status.concurrent_available
+        self.concurrent_in_use = min(self.concurrent_max, max(0, in_use))
         if status.expires is not None:
             self.valid_until = status.expires
         if status.loan_max_days:

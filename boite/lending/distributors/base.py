@@ -172,8 +172,13 @@ class LicenceStatus:
     # `terms`): the portal keeps what it knows — absent is not « unlimited ».
     unknown: frozenset[str] = frozenset()
 
+    # Dilicom counts the loans in use (`nus1`) rather than the copies free.
+    in_use: int | None = None
+
     @property
     def concurrent_in_use(self) -> int:
+        if self.in_use is not None:
+            return self.in_use
         return max(0, self.concurrent_max - self.concurrent_available)
 
 

@@ -237,15 +237,33 @@ def _date(value) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
 
 
+def _php_form(body: bytes) -> dict:
+    """A form-encoded body the way PHP reads it: `name[0]=a&name[1]=b` is a list."""
+    values: dict = {}
+    for key, items in parse_qs(body.decode("utf-8"), keep_blank_values=True).items():
+        if key.endswith("]") and "[" in key:
+            name, index = key[:-1].split("[", 1)
+            values.setdefault(name, {})[int(index)] = items[0]
+        else:
+            values[key] = items[0]
+    return {k: [v[i] for i in sorted(v)] if isinstance(v, dict) else v for k, v in values.items()}
+
+
 class FakeDilicom(FakeDistributor):
+    """Dilicom PNB as the public PNB clients speak it: POST of a form-encoded body (lists as
+    `orderLineId[0]`, nested fields with dots) to `<base>/<function>`, HTTP Basic with the
+    GLN, `glnContractor` in every call; JSON answers with `returnStatus` OK, RECALL (this
+    loan exists already) or ERROR with `returnMessage` lines (and an `errorCode`, which
+    the public clients do not read: our assumption)."""
+
     kind = "dilicom"
 
     def route(self, method, url, body):
         call = url.path.rstrip("/").rsplit("/", 1)[-1]
         try:
-            data = json.loads(body)
-        except ValueError:
-            return 400, {"returnStatus": "ERROR", "errorCode": "BAD_REQUEST"}, "application/json"
+            data = _php_form(body)
+        except (UnicodeDecodeError, ValueError):
+            return 400, self._error("BAD_REQUEST"), "application/json"
         if data.get("glnContractor") != self.login:
             return 200, self._error("WRONG_CONTRACTOR"), "application/json"
         handler = {
@@ -263,102 +281,88 @@ class FakeDilicom(FakeDistributor):
         return {"returnStatus": "ERROR", "errorCode": code, "returnMessage": [code.lower()]}
 
     def _loan_json(self, loan: FakeLoan) -> dict:
-        states = {
-            "ready": "NOT_DOWNLOADED",
-            "active": "IN_PROGRESS",
-            "returned": "RETURNED",
-            "expired": "EXPIRED",
-            "revoked": "RECALLED",
-            "cancelled": "CANCELLED",
-        }
-        answer = {
+        return {
             "loanId": loan.id,
             "orderLineId": loan.licence_id,
-            "status": states[loan.state],
-            "loanEndDate": loan.end.isoformat(),
-            "extendable": self.licences[loan.licence_id].renewable,
+            "requestId": f"req-{loan.id[:8]}",
+            "protection": "LCP",
+            "loanEndDate": loan.end.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "link": {"url": f"{self.url}/download/{loan.id}.lcpl"},
         }
-        if loan.is_open:
-            answer["link"] = {"url": f"{self.url}/download/{loan.id}.lcpl", "format": "LCP"}
-        return answer
+
+    def _credentials(self, data: dict, login: str = "login", password: str = "password") -> bool:
+        return data.get(login) == self.login and data.get(password) == self.password
 
     def _loan_book(self, data: dict) -> dict:
         licence = self.licences.get(str(data.get("orderLineId")))
         end = _date(data.get("loanEndDate"))
         if licence is None:
             return self._error("UNKNOWN_ORDER_LINE")
-        if end is None or not data.get("loanId") or not data.get("lcpPassphraseHash"):
+        if (
+            end is None
+            or not data.get("loanId")
+            or not data.get("DRMinfo.readerPass")
+            or data.get("glnLoaner") != self.login
+            or data.get("accessMedium") != "DOWNLOAD"
+        ):
             return self._error("BAD_REQUEST")
+        if data["loanId"] in licence.loans:  # the same loan again
+            return {"returnStatus": "RECALL", **self._loan_json(licence.loans[data["loanId"]])}
         problem = self._new_loan(
             licence,
             str(data["loanId"]),
             end,
-            patron=str(data.get("userId", "")),
-            passphrase=data["lcpPassphraseHash"],
-            hint=str(data.get("lcpPassphraseHint", "")),
+            patron=str(data.get("DRMinfo.readerId", "")),
+            passphrase=data["DRMinfo.readerPass"],
+            hint=str(data.get("DRMinfo.readerHint", "")),
         )
-        if problem == "RECALL":
-            return {"returnStatus": "RECALL", "returnMessage": ["offer recalled"]}
         if problem:
             return self._error(problem)
-        return {
-            "returnStatus": "OK",
-            "loanResponse": self._loan_json(licence.loans[data["loanId"]]),
-        }
+        return {"returnStatus": "OK", **self._loan_json(licence.loans[data["loanId"]])}
 
     def _return_loan(self, data: dict) -> dict:
+        if not self._credentials(data):
+            return self._error("AUTHENTICATION_FAILED")
         loan = self.loan(str(data.get("loanId")))
-        if loan is None:
+        if loan is None or loan.licence_id != data.get("orderLineId"):
             return self._error("UNKNOWN_LOAN")
         if not loan.is_open:
             return self._error("LOAN_ENDED")
         loan.state = "returned"
-        return {"returnStatus": "OK", "loanResponse": self._loan_json(loan)}
+        return {"returnStatus": "OK", "loanId": loan.id}
 
     def _extend_loan(self, data: dict) -> dict:
+        if not self._credentials(data):
+            return self._error("AUTHENTICATION_FAILED")
         loan = self.loan(str(data.get("loanId")))
-        if loan is None:
+        if loan is None or loan.licence_id != data.get("orderLineId"):
             return self._error("UNKNOWN_LOAN")
-        problem = self._extend(loan, _date(data.get("loanEndDate")))
+        problem = self._extend(loan, _date(data.get("date")))
         if problem:
             return self._error(problem)
-        return {"returnStatus": "OK", "loanResponse": self._loan_json(loan)}
+        return {"returnStatus": "OK", "loanId": loan.id}
 
     def _get_loan_status(self, data: dict) -> dict:
-        if "orderLineIds" in data:
-            lines, unknown = [], []
-            for line_id in data["orderLineIds"]:
-                licence = self.licences.get(str(line_id))
-                if licence is None:
-                    unknown.append(line_id)
-                    continue
-                status = "ACTIVE"
-                if licence.recalled:
-                    status = "RECALLED"
-                elif licence.is_expired:
-                    status = "EXPIRED"
-                elif licence.loans_left <= 0:
-                    status = "EXHAUSTED"
-                lines.append(
-                    {
-                        "orderLineId": licence.id,
-                        "status": status,
-                        "nbLoans": licence.loans_total,
-                        "nbLoansLeft": licence.loans_left,
-                        "loanNbSimultaneousUsers": licence.concurrency,
-                        "nbSimultaneousUsersInUse": licence.in_use,
-                        "loanMaxDuration": licence.loan_max_days,
-                        "offerValidityEnd": licence.expires.isoformat()
-                        if licence.expires
-                        else None,
-                    }
-                )
-            return {"returnStatus": "OK", "orderLines": lines, "unknownOrderLineIds": unknown}
-        loan = self.loan(str(data.get("loanId")))
-        if loan is None:
-            return self._error("UNKNOWN_LOAN")
-        status = "RECALL" if loan.state == "revoked" else "OK"
-        return {"returnStatus": status, "loanResponse": self._loan_json(loan)}
+        if not self._credentials(data, "glnColl", "passwordColl"):
+            return self._error("AUTHENTICATION_FAILED")
+        ids = data.get("orderLineId") or []
+        lines = []
+        for line_id in ids if isinstance(ids, list) else [ids]:
+            licence = self.licences.get(str(line_id))
+            if licence is None or licence.recalled or licence.is_expired:
+                continue  # an order line no longer sold is not listed
+            running = [loan for loan in licence.loans.values() if loan.is_open]
+            lines.append(
+                {
+                    "orderLineId": licence.id,
+                    "nta": licence.loans_left,
+                    "nus1": licence.in_use,
+                    "pnbLoanList": [
+                        {"loanId": loan.id, "endLoanDate": loan.end.isoformat()} for loan in running
+                    ],
+                }
+            )
+        return {"returnStatus": "OK", "loanResponseLine": lines}
 
 
 class FakeODL(FakeDistributor):

@@ -106,9 +106,12 @@ def test_no_extension_when_the_distributor_refuses(
 ):
     make_licence(pnb_record, renewable=False)
     loan = _borrow(patron_bayeux, pnb_record)
-    assert loan.can_renew is False
+    # Dilicom says « no » when asked only: the refusal reaches the patron, nothing changes.
+    ends = loan.ends_at
     with pytest.raises(lending.LendingRefusal):
         lending.extend_loan(loan, 7)
+    loan.refresh_from_db()
+    assert loan.ends_at == ends
 
 
 def test_limits_per_patron_are_the_networks(patron_bayeux, pnb_resource, make_licence, calvados):
