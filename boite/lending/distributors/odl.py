@@ -227,7 +227,8 @@ def read_status_document(data: dict) -> LoanAnswer:
         download_url=links.get("license", ""),
         status_url=links.get("self", ""),
         can_return=bool(links.get("return")),
-        can_renew=bool(links.get("renew")),
+        # A renew link to a web page (text/html) is for a person, not for the portal.
+        can_renew=bool(links.get("renew")) and _link_type(data, "renew") != "text/html",
     )
 
 
@@ -285,6 +286,13 @@ def read_licence_info(data: dict) -> LicenceStatus:
         loan_max_days=length // 86400 if length is not None else None,
         unknown=frozenset(unknown),
     )
+
+
+def _link_type(document: dict, rel: str) -> str:
+    for link in document.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == rel:
+            return str(link.get("type", "")).split(";")[0].strip().lower()
+    return ""
 
 
 def _origin(url: str) -> tuple[str, str]:
