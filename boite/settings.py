@@ -434,6 +434,8 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
 # applied by the sync job; LENDING_SYNC_MINUTES is how often it runs.
 LENDING_OFFERS_INBOX = Path(env_str("LENDING_OFFERS_INBOX", str(VAR_DIR / "lending" / "inbox")))
 LENDING_SYNC_MINUTES = env_int("LENDING_SYNC_MINUTES", 30, minimum=5)
+# An ODL account's feed (its address) is harvested by the sync at most this often.
+LENDING_FEED_HOURS = env_int("LENDING_FEED_HOURS", 24, minimum=1)
 
 # -- Statistics (boite.stats) ---------------------------------------------------------
 # Key of the patron pseudonyms in the events (a keyed hash); SECRET_KEY when empty.

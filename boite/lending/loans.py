@@ -25,7 +25,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
@@ -82,31 +82,9 @@ def licences_of(record, network):
     return Licence.objects.for_network(network).filter(record=record)
 
 
-def pick_licence(licences: list[Licence]) -> Licence | None:
-    """The rule: the licence that expires soonest first (use what would be lost), then the
-    one with the most loans left (unlimited counts as most), then the oldest."""
-    candidates = [lic for lic in licences if lic.copies_available > 0]
-    far = datetime.max.replace(tzinfo=UTC)
-    candidates.sort(
-        key=lambda lic: (
-            lic.valid_until or far,
-            -(lic.loans_left if lic.loans_left is not None else 10**9),
-            lic.pk,
-        )
-    )
-    return candidates[0] if candidates else None
-
-
-def free_copies(record, network, patron=None, now: datetime | None = None) -> int:
-    """Copies a patron may borrow now: free copies of the network's licences less those kept
-    for patrons whose turn has come (their own kept copy counts for them)."""
-    now = now or timezone.now()
-    licences = licences_of(record, network).lendable(now)
-    free = sum(lic.copies_available for lic in licences)
-    kept = Hold.objects.filter(record=record, network=network, state=Hold.State.READY)
-    if patron is not None:
-        kept = kept.exclude(patron=patron)
-    return max(0, free - kept.count())
+def lendable_copies(record, network, patron=None, now: datetime | None = None) -> int:
+    """Copies a patron may borrow now (`Licence.objects.lendable_copies`)."""
+    return Licence.objects.lendable_copies(record, network, patron=patron, now=now)
 
 
 def is_lendable(record, network) -> bool:
@@ -187,13 +165,9 @@ def _reserve(patron, record, network, request: BorrowRequest, now: datetime) -> 
 def _reserve_once(patron, record, network, request: BorrowRequest, now: datetime) -> Loan:
     rules = LendingRules.for_network(network)
     with transaction.atomic():
-        # Lock first, read after: the licences of this title, in a fixed order.
-        licences = list(
-            licences_of(record, network)
-            .select_for_update()
-            .order_by("pk")
-            .select_related("account")
-        )
+        # Lock first, read after: every licence of this title, whatever network it serves
+        # (a copy kept for the other portal's patron on a shared licence is not free here).
+        licences = {lic.pk: lic for lic in Licence.objects.lock_title(record)}
         retry = (
             Loan.objects.filter(
                 patron=patron, record=record, network=network, state=Loan.State.UNCERTAIN
@@ -208,15 +182,10 @@ def _reserve_once(patron, record, network, request: BorrowRequest, now: datetime
         ).exists():
             raise LendingRefusal(_("You already have this title on loan."))
         _check_limits(patron, network, rules, now)
-        kept = (
-            Hold.objects.filter(record=record, network=network, state=Hold.State.READY)
-            .exclude(patron=patron)
-            .count()
-        )
-        available = [lic for lic in licences if lic.valid_until is None or lic.valid_until > now]
-        if sum(lic.copies_available for lic in available) - kept <= 0:
+        chosen = Licence.objects.copy_pool(record, patron=patron, now=now).pick(network.pk)
+        if chosen is None:
             raise NoCopyLeft()
-        licence = pick_licence(available)
+        licence = licences[chosen]
         days = max(1, min(request.days, licence.loan_max_days))
         loan = Loan.objects.create(
             licence=licence,
@@ -303,6 +272,7 @@ def _activate(loan: Loan, answer: LoanAnswer) -> Loan:
         loan.ends_at = answer.end or loan.ends_at
         loan.download_url = answer.download_url[:1000]
         loan.status_url = answer.status_url[:1000]
+        loan.distributor_id = answer.loan_id[:200]
         loan.can_renew = answer.can_renew
         loan.problem = ""
         loan.save()
@@ -393,7 +363,7 @@ def place_hold(patron, record, network) -> Hold:
     _check_patron(patron, now)
     rules = LendingRules.for_network(network)
     with transaction.atomic():
-        list(licences_of(record, network).select_for_update().order_by("pk"))
+        Licence.objects.lock_title(record)
         if not is_lendable(record, network):
             raise LendingRefusal(_("This title cannot be borrowed on this portal."))
         mine = Hold.objects.filter(patron=patron, state__in=Hold.OPEN_STATES)
@@ -429,47 +399,41 @@ def cancel_hold(hold: Hold) -> None:
 
 
 def advance_queue(record, now: datetime | None = None) -> list[Hold]:
-    """Give the free copies of a title to the first patrons waiting, network by network;
-    each gets an e-mail and the network's reservation window to borrow."""
+    """Give the free copies of a title to the patrons waiting longest, whatever their
+    network, as long as their network may lend one (`CopyPool`: a copy of a licence both
+    networks share goes to one patron only); each gets one e-mail and their network's
+    reservation window to borrow."""
     now = now or timezone.now()
     made_ready = []
-    network_ids = (
-        Hold.objects.filter(record=record, state=Hold.State.WAITING)
-        .values_list("network", flat=True)
-        .distinct()
-    )
-    for network_id in list(network_ids):
-        with transaction.atomic():
-            licences = list(
-                Licence.objects.filter(record=record, networks=network_id)
-                .select_for_update()
-                .order_by("pk")
-            )
-            free = sum(
-                lic.copies_available
-                for lic in licences
-                if lic.valid_until is None or lic.valid_until > now
-            )
-            free -= Hold.objects.filter(
-                record=record, network=network_id, state=Hold.State.READY
-            ).count()
-            if free <= 0:
+    with transaction.atomic():
+        Licence.objects.lock_title(record)
+        waiting = list(
+            Hold.objects.filter(record=record, state=Hold.State.WAITING)
+            .select_related("patron__user", "patron__home_library", "network", "record")
+            .order_by("created_at", "pk")
+        )
+        if not waiting:
+            return []
+        pool = Licence.objects.copy_pool(record, now=now)
+        exhausted: set[int] = set()
+        windows: dict[int, int] = {}
+        for hold in waiting:
+            if hold.network_id in exhausted:
                 continue
-            waiting = list(
-                Hold.objects.filter(record=record, network=network_id, state=Hold.State.WAITING)
-                .select_related("patron__user", "patron__home_library", "network", "record")
-                .order_by("created_at", "pk")[:free]
-            )
-            for hold in waiting:
-                hours = LendingRules.for_network(hold.network).hold_window_hours
-                hold.state = Hold.State.READY
-                hold.ready_at = now
-                hold.expires_at = now + timedelta(hours=hours)
-                hold.save(update_fields=["state", "ready_at", "expires_at"])
-                _event(EventKind.HOLD_FILLED, hold)
-                made_ready.append(hold)
-        for hold in made_ready:
-            _notify_ready(hold)
+            if pool.lendable(hold.network_id) <= 0:
+                exhausted.add(hold.network_id)
+                continue
+            if hold.network_id not in windows:
+                windows[hold.network_id] = LendingRules.for_network(hold.network).hold_window_hours
+            hold.state = Hold.State.READY
+            hold.ready_at = now
+            hold.expires_at = now + timedelta(hours=windows[hold.network_id])
+            hold.save(update_fields=["state", "ready_at", "expires_at"])
+            pool.keep(hold.network_id)
+            _event(EventKind.HOLD_FILLED, hold)
+            made_ready.append(hold)
+    for hold in made_ready:
+        _notify_ready(hold)
     return made_ready
 
 
@@ -587,5 +551,6 @@ def apply_answer(loan: Loan, answer: LoanAnswer) -> None:
     state = {
         LoanState.RETURNED: Loan.State.RETURNED,
         LoanState.REVOKED: Loan.State.REVOKED,
+        LoanState.CANCELLED: Loan.State.RETURNED,  # ended before use: the copy comes back
     }.get(answer.state, Loan.State.EXPIRED)
     end_loan(loan, state)

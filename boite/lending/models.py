@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Least
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +25,9 @@ from boite.lending.distributors.base import (
 )
 from boite.lib.crypto import EncryptedTextField
 from boite.networks.models import Network, NetworkOwned
+
+if TYPE_CHECKING:
+    from boite.lending.copies import CopyPool
 
 EXPIRING_SOON_DAYS = 92  # « expiring within 3 months »
 
@@ -89,15 +94,86 @@ class LicenceQuerySet(models.QuerySet):
     def active(self) -> LicenceQuerySet:
         return self.filter(state=Licence.State.ACTIVE)
 
-    def lendable(self, now: datetime | None = None) -> LicenceQuerySet:
-        """Licences with a copy free now: what the loans wave picks from."""
+    def with_free_copies(self, now: datetime | None = None) -> LicenceQuerySet:
+        """Each licence's `free_copies`: the one rule of a licence's own counters — active,
+        valid now, loans left, simultaneous loans below the maximum. Holds are the pool's
+        part (`copy_pools`)."""
         now = now or timezone.now()
-        return (
-            self.active()
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-            .filter(Q(loans_left__isnull=True) | Q(loans_left__gt=0))
-            .filter(concurrent_in_use__lt=F("concurrent_max"))
+        return self.annotate(
+            free_copies=Case(
+                When(
+                    Q(state=Licence.State.ACTIVE)
+                    & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+                    & (Q(loans_left__isnull=True) | Q(loans_left__gt=0))
+                    & Q(concurrent_in_use__lt=F("concurrent_max")),
+                    then=Least(
+                        F("concurrent_max") - F("concurrent_in_use"),
+                        Coalesce(F("loans_left"), F("concurrent_max")),
+                    ),
+                ),
+                default=Value(0),
+                output_field=models.IntegerField(),
+            )
         )
+
+    def lendable(self, now: datetime | None = None) -> LicenceQuerySet:
+        """Licences with a copy free on their own counters (before holds)."""
+        return self.with_free_copies(now).filter(free_copies__gt=0)
+
+    def lock_title(self, record) -> list[Licence]:
+        """Lock every licence of a title, whatever network it serves, in a fixed order: all
+        that changes who may have a copy of it then waits (PostgreSQL row locks; SQLite's
+        IMMEDIATE transaction holds the database's write lock already)."""
+        return list(self.filter(record=record).select_for_update(of=("self",)).order_by("pk"))
+
+    def copy_pools(
+        self, record_ids, *, patron=None, now: datetime | None = None
+    ) -> dict[int, CopyPool]:
+        """The copy pool of each title: its licences in every network, their free copies,
+        and the copies kept for READY holds (the patron's own left out)."""
+        from boite.lending.copies import CopyPool
+
+        record_ids = list(record_ids)
+        pools = {rid: CopyPool(free={}, serves={}) for rid in record_ids}
+        rows = (
+            self.model.objects.filter(record__in=record_ids)
+            .with_free_copies(now)
+            .values_list("pk", "record_id", "free_copies", "valid_until", "loans_left")
+        )
+        by_pk = {}
+        for pk, record_id, free, valid_until, loans_left in rows:
+            pool = pools[record_id]
+            pool.free[pk] = free
+            pool.serves[pk] = frozenset()
+            pool.expiry[pk] = valid_until
+            pool.loans_left[pk] = loans_left
+            by_pk[pk] = pool
+        served: dict[int, set[int]] = {}
+        for licence_id, network_id in Licence.networks.through.objects.filter(
+            licence_id__in=list(by_pk)
+        ).values_list("licence_id", "network_id"):
+            served.setdefault(licence_id, set()).add(network_id)
+        for pk, networks in served.items():
+            by_pk[pk].serves[pk] = frozenset(networks)
+        ready = Hold.objects.filter(record__in=record_ids, state=Hold.State.READY)
+        if patron is not None:
+            ready = ready.exclude(patron=patron)
+        for record_id, network_id in ready.values_list("record_id", "network_id"):
+            pools[record_id].keep(network_id)
+        return pools
+
+    def copy_pool(self, record, *, patron=None, now: datetime | None = None) -> CopyPool:
+        return self.copy_pools([record.pk], patron=patron, now=now)[record.pk]
+
+    def lendable_copies(
+        self, record, network: Network, *, patron=None, now: datetime | None = None
+    ) -> int:
+        """How many copies of this title this network may lend now — to `patron`, whose own
+        kept copy counts for them: loans and kept copies of every network counted on the
+        licences they share. Borrowing, the queue, the record page and the OPDS feed ask
+        this (or the pool it reads)."""
+        network_id = network if isinstance(network, int) else network.pk
+        return self.copy_pool(record, patron=patron, now=now).lendable(network_id)
 
     def expiring_within(self, days: int = EXPIRING_SOON_DAYS, now=None) -> LicenceQuerySet:
         now = now or timezone.now()
@@ -112,7 +188,7 @@ class Licence(models.Model):
     length and a validity period, as the distributor counts them after the last sync.
 
     `record` is the catalogue's title with the same EAN / ISBN (see `sync.link_records`);
-    loans pick among the lendable licences of a record (`loans.pick_licence`).
+    loans pick among the licences of a record through its copy pool (`copies.CopyPool`).
     """
 
     class Format(models.TextChoices):
@@ -204,13 +280,6 @@ class Licence(models.Model):
     def ref(self) -> LicenceRef:
         return LicenceRef(self.distributor_key, self.info_url, self.checkout_url)
 
-    @property
-    def copies_available(self) -> int:
-        if self.state != self.State.ACTIVE or self.loans_left == 0:
-            return 0
-        free = max(0, self.concurrent_max - self.concurrent_in_use)
-        return free if self.loans_left is None else min(free, self.loans_left)
-
     def expires_soon(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.valid_until is not None and now < self.valid_until <= now + timedelta(
@@ -220,10 +289,24 @@ class Licence(models.Model):
     def apply_status(self, status: LicenceStatus, now: datetime) -> bool:
         """Take the distributor's counters; True when something changed."""
         before = self._counters()
-        self.loans_total = status.loans_total
-        self.loans_left = status.loans_left
-        self.concurrent_max = status.concurrent_max
-        self.concurrent_in_use = status.concurrent_in_use
+        told = {
+            name
+            for name in ("loans_total", "loans_left", "concurrent_max", "expires")
+            if name not in status.unknown
+        }
+        if "loans_total" in told:
+            self.loans_total = status.loans_total
+        if "loans_left" in told:
+            self.loans_left = status.loans_left
+        if self.loans_total is not None and self.loans_left is not None:
+            self.loans_left = min(self.loans_left, self.loans_total)
+        if "concurrent_max" in told:
+            self.concurrent_max = status.concurrent_max
+        if status.in_use is not None:
+            in_use = status.in_use
+        else:
+            in_use = self.concurrent_max - status.concurrent_available
+        self.concurrent_in_use = min(self.concurrent_max, max(0, in_use))
         if status.expires is not None:
             self.valid_until = status.expires
         if status.loan_max_days:
@@ -258,6 +341,7 @@ class SyncRun(models.Model):
     class Kind(models.TextChoices):
         OFFERS_FULL = "offers_full", _("full offer file")
         OFFERS_DELTA = "offers_delta", _("offer update file")
+        FEED = "feed", _("harvest of the offers feed")
         COUNTERS = "counters", _("counters refresh")
         NOTIFICATION = "notification", _("notification from the distributor")
         EXPIRY = "expiry", _("expiry of licences")
@@ -397,6 +481,10 @@ class Loan(models.Model):
     hint = models.CharField(_("passphrase hint"), max_length=200, blank=True)
     download_url = models.URLField(_("download link"), max_length=1000, blank=True)
     status_url = models.URLField(_("status link"), max_length=1000, blank=True)
+    # ODL: the License Status Document's id, given at checkout; later documents must match.
+    distributor_id = models.CharField(
+        _("distributor's loan id"), max_length=200, blank=True, db_index=True
+    )
     can_renew = models.BooleanField(_("may be extended"), default=False)
     problem = models.CharField(_("problem"), max_length=500, blank=True)
     # Written before the return is sent to the distributor: if its answer is lost (the
@@ -421,7 +509,12 @@ class Loan(models.Model):
         return self.state in self.OPEN_STATES
 
     def ref(self) -> LoanRef:
-        return LoanRef(str(self.uuid), self.licence.ref(), status_url=self.status_url)
+        return LoanRef(
+            str(self.uuid),
+            self.licence.ref(),
+            status_url=self.status_url,
+            distributor_id=self.distributor_id,
+        )
 
     def latest_end(self) -> datetime:
         """The latest end an extension may ask for: the licence's maximum from the start."""

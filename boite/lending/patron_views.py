@@ -73,7 +73,7 @@ def borrow(request: HttpRequest, record_id: int) -> HttpResponse:
                 },
             )
             return redirect("lending:my_loans")
-    free = lending.free_copies(record, request.network, request.patron)
+    free = lending.lendable_copies(record, request.network, request.patron)
     return render(request, "lending/borrow.html", {"record": record, "form": form, "free": free})
 
 
@@ -247,6 +247,7 @@ def opds_collection(request: HttpRequest) -> JsonResponse:
         .distinct()
     )
     chunk = list(records[(page - 1) * _FEED_PAGE : page * _FEED_PAGE + 1])
+    pools = Licence.objects.copy_pools([record.pk for record in chunk[:_FEED_PAGE]])
     self_url = request.build_absolute_uri(reverse("lending:opds_collection"))
     links = [
         {"rel": "self", "href": f"{self_url}?page={page}", "type": OPDS},
@@ -272,6 +273,13 @@ def opds_collection(request: HttpRequest) -> JsonResponse:
                             reverse("lending:borrow", args=[record.pk])
                         ),
                         "type": "text/html",
+                        "properties": {
+                            "availability": {
+                                "state": "available"
+                                if pools[record.pk].lendable(request.network.pk) > 0
+                                else "unavailable"
+                            }
+                        },
                     }
                 ],
             )
@@ -366,7 +374,7 @@ def availability(record: Record, network, patron: Patron | None) -> dict | None:
     licences = list(lending.licences_of(record, network).exclude(state=Licence.State.WITHDRAWN))
     if not licences:
         return None
-    free = lending.free_copies(record, network, patron)
+    free = lending.lendable_copies(record, network, patron)
     waiting = Hold.objects.filter(record=record, network=network, state=Hold.State.WAITING).count()
     mine = None
     if patron is not None:

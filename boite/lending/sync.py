@@ -13,16 +13,18 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from boite.lending.distributors import distributor_class
 from boite.lending.distributors.base import (
     DistributorError,
     DistributorNonsense,
@@ -86,6 +88,44 @@ def import_offers(account: DistributorAccount, source, *, full: bool, name: str 
         run.problem(run.source, _("The file cannot be read: %(reason)s") % {"reason": error})
         return run.finish(failed=True)
     return run.finish()
+
+
+def harvest_feed(account: DistributorAccount, now: datetime | None = None) -> SyncRun:
+    """The account's offers feed, read at its address over every `next` page, applied as a
+    full offer file (a licence no longer listed is withdrawn); then licences past their
+    end are expired. Every page is read before anything is written: a page that fails
+    changes nothing and leaves a failed run with the reason."""
+    from boite.lending.offers import odl_feed
+
+    now = now or timezone.now()
+    run = SyncRun.objects.create(
+        account=account, kind=SyncRun.Kind.FEED, source=account.base_url.split("?")[0][:500]
+    )
+    try:
+        with account.connect() as adapter:
+            pages = list(odl_feed.read_pages(adapter.client, account.base_url))
+        with transaction.atomic():
+            _apply_offers(account, odl_feed.read_offers(pages), full=True, run=run)
+    except (OfferFileError, httpx.HTTPError) as error:
+        reason = str(error) or type(error).__name__
+        run.seen = run.created = run.updated = run.ended = 0
+        run.problem(run.source, _("The feed cannot be read: %(reason)s") % {"reason": reason})
+        return run.finish(failed=True)
+    run.ended += expire_licences(account, now)
+    return run.finish()
+
+
+def feed_is_due(account: DistributorAccount, now: datetime | None = None) -> bool:
+    """Harvest when no run has read the feed within LENDING_FEED_HOURS; after a failure,
+    wait an hour before the next try."""
+    if not distributor_class(account.kind).harvests_feed:
+        return False
+    now = now or timezone.now()
+    runs = account.sync_runs.filter(kind=SyncRun.Kind.FEED)
+    if runs.filter(started_at__gt=now - timedelta(hours=1)).exists():
+        return False
+    recent = now - timedelta(hours=settings.LENDING_FEED_HOURS)
+    return not runs.filter(started_at__gt=recent).exclude(outcome=SyncRun.Outcome.FAILED).exists()
 
 
 def _apply_offers(
@@ -370,11 +410,13 @@ def handle_notification(account: DistributorAccount, answer: LoanAnswer) -> bool
     from boite.lending.loans import apply_answer
     from boite.lending.models import Loan
 
-    loan = (
-        Loan.objects.filter(licence__account=account, uuid=_uuid_or_none(answer.loan_id))
-        .select_related("record", "licence")
-        .first()
-    )
+    loans = Loan.objects.filter(licence__account=account).select_related("record", "licence")
+    # ODL names a loan by its License Status Document's id; Dilicom by the portal's id.
+    loan = loans.filter(distributor_id=answer.loan_id).first() if answer.loan_id else None
+    if loan is None:
+        loan = loans.filter(
+            uuid=_uuid_or_none(answer.loan_id), distributor_id__in=["", answer.loan_id]
+        ).first()
     if loan is not None:
         apply_answer(loan, answer)
         return True
@@ -398,11 +440,14 @@ def _uuid_or_none(value: str):
 
 
 def sync_account(account: DistributorAccount, *, progress: Progress | None = None) -> list[SyncRun]:
-    """Offer files, then loans (finished ones end, unconfirmed ones are settled, records
-    found for new titles), then the distributor's counters, which have the last word."""
+    """Offer files and the offers feed when due, then loans (finished ones end,
+    unconfirmed ones are settled, records found for new titles), then the distributor's
+    counters, which have the last word."""
     from boite.lending import loans
 
     runs = apply_inbox(account)
+    if feed_is_due(account):
+        runs.append(harvest_feed(account))
     link_unmatched(account)
     loans.end_finished_loans(account)
     loans.settle_uncertain_loans(account)

@@ -41,7 +41,7 @@ METRICS = (
 _METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z_]{0,49}$")
 _MAX_COUNT = 10**12
 _NAME_KEYS = {"TR": "Title", "DR": "Database", "PR": "Platform", "IR": "Item"}
-_MONTH_COLUMN = re.compile(r"^([A-Z][a-z]{2})-(\d{4})$")
+_MONTH_COLUMN = re.compile(r"^([A-Z][a-z]{2})-(\d{4}|\d{2})$")  # Jan-2026, or Jan-26
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -193,19 +193,29 @@ def _customer_ids_json(header: dict) -> set[str]:
 
 
 def read_json(data: bytes) -> ParsedReport:
+    """A COUNTER R5/R5.1 JSON report. SUSHI exceptions are read first, wherever the
+    provider put them: an answer that is only exceptions, or whose exceptions stop the
+    report (service, authorisation, « queued »…, or a header without usable report), is a
+    `SushiException` with every code told in words; warnings beside real usage are kept
+    in `exceptions`."""
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ReportError(_("The file is not valid JSON.")) from None
+    document = _unwrap(document)
     exceptions = sushi_exceptions(document)
+    if any(_stops_report(e["code"]) for e in exceptions):
+        raise SushiException(exceptions)
     if not isinstance(document, dict) or not isinstance(document.get("Report_Header"), dict):
         if exceptions:
             raise SushiException(exceptions)
         raise ReportError(_("The file has no COUNTER report header (Report_Header)."))
+    if any(e["code"] in _STOPPING for e in exceptions) and not document.get("Report_Items"):
+        raise SushiException(exceptions)  # a header that says why there is no usage
     header = document["Report_Header"]
     release = _release(header.get("Release"))
     report_id = _report_id(header.get("Report_ID"))
-    filters = _filters(header)
+    filters = {_FILTER_NAMES.get(str(k).lower(), k): v for k, v in _filters(header).items()}
     if "Begin_Date" not in filters or "End_Date" not in filters:
         raise ReportError(_("The report header gives no reporting period (Begin_Date, End_Date)."))
     report = ParsedReport(
@@ -354,7 +364,9 @@ def read_tsv(data: bytes) -> ParsedReport:
     for position, name in enumerate(columns):
         match = _MONTH_COLUMN.match(name)
         if match and match.group(1) in _MONTHS:
-            months[position] = date(int(match.group(2)), _MONTHS.index(match.group(1)) + 1, 1)
+            year = int(match.group(2))
+            year += 2000 if year < 100 else 0
+            months[position] = date(year, _MONTHS.index(match.group(1)) + 1, 1)
     if not months:
         raise ReportError(_("The table of the report has no month column (e.g. Jan-2025)."))
     name_column = columns[0]
@@ -443,8 +455,10 @@ def read_simple_csv(data: bytes) -> ParsedReport:
 def read_report(data: bytes, filename: str = "") -> ParsedReport:
     """Pick the reader from the content: JSON, a COUNTER TSV header, or simple CSV."""
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
-    if start[:1] in (b"{", b"["):
+    if start[:1] in (b"{", b"[", b'"'):
         return read_json(data)
+    if start[:1] == b"<":
+        return read_soap(data)
     if start.startswith((b"Report_Name", b"Report_ID", b'"Report_Name"')) or b"\t" in start:
         return read_tsv(data)
     if not start:
@@ -454,53 +468,140 @@ def read_report(data: bytes, filename: str = "") -> ParsedReport:
 
 # -- SUSHI exceptions ----------------------------------------------------------------
 
+# Told by code (COUNTER_SUSHI5 API, COUNTER 5 and 5.1 Appendix F); the provider's own text
+# is shown only for codes not listed here.
 _KNOWN_EXCEPTIONS = {
     1000: gettext_noop("The provider's service is not available."),
+    1001: gettext_noop("The provider's service is unavailable for a while; try again later."),
     1010: gettext_noop("The provider's service is busy; try again later."),
     1011: gettext_noop("The provider has queued the report; it will be fetched next time."),
     1020: gettext_noop("Too many requests were sent to the provider; try again later."),
     1030: gettext_noop("The provider says the request lacks information (check the customer ID)."),
     2000: gettext_noop("The provider refused the requestor ID: it is not authorised."),
     2010: gettext_noop("The requestor is not authorised to read the usage of this customer."),
+    2011: gettext_noop("The provider does not offer reports for all its customers at once."),
     2020: gettext_noop("The provider refused the API key."),
+    2030: gettext_noop("The provider does not accept requests from the portal's IP address."),
     3000: gettext_noop("The provider does not offer this report."),
+    3010: gettext_noop("The provider does not offer this version of the report."),
+    3020: gettext_noop("The provider refused the requested months (invalid dates)."),
     3030: gettext_noop("The provider has no usage for the requested months."),
     3031: gettext_noop("The usage of the requested months is not ready yet."),
+    3032: gettext_noop("The usage of the requested months is no longer available."),
+    3040: gettext_noop("The provider sent only part of the usage of the requested months."),
+    3050: gettext_noop("The provider did not recognise a parameter of the request."),
+    3060: gettext_noop("The provider refused a filter of the request."),
+    3061: gettext_noop("The provider found filters of the request that contradict each other."),
+    3062: gettext_noop("The provider refused an attribute of the request."),
+    3063: gettext_noop("The provider does not report item components."),
+    3070: gettext_noop("The provider needs a filter the request did not give."),
+    3071: gettext_noop("The provider needs an attribute the request did not give."),
+    3080: gettext_noop("The request asked for more than the provider's limit."),
 }
+# Codes after which there is no report to read (the rest are warnings beside usage).
+_STOPPING = {3000, 3010, 3020, 3030, 3031, 3032, 3060, 3061, 3062, 3070, 3071, 3080}
+# Try again later, with the same request.
+RETRY_LATER = {1001, 1010, 1011, 1020}
+_FILTER_NAMES = {"begin_date": "Begin_Date", "end_date": "End_Date"}
+
+
+def _stops_report(code: int) -> bool:
+    return code < 3000
+
+
+def _unwrap(document: object) -> object:
+    """What some providers and harvesters send around the report: the whole report as a
+    JSON string, or `{"body": report, "response": {…}}` (ProQuest through a proxy)."""
+    for _depth in range(3):
+        if isinstance(document, str):
+            try:
+                document = json.loads(document)
+            except (json.JSONDecodeError, RecursionError):
+                return document
+            continue
+        if isinstance(document, dict) and "body" in document and "Report_Header" not in document:
+            body, response = document.get("body"), document.get("response")
+            if body is None and isinstance(response, dict):
+                return response  # {"number": 1001, "message": …}: an exception alone
+            document = body
+            continue
+        break
+    return document
+
+
+def _exception(candidate: object) -> dict | None:
+    """One exception, whatever the case of its keys (`Code`, `code`, `number`, COUNTER 4's
+    `Number`) and whether its code is a number or a string."""
+    if not isinstance(candidate, dict):
+        return None
+    keys = {str(k).lower(): v for k, v in candidate.items()}
+    raw = keys.get("code", keys.get("number"))
+    if isinstance(raw, bool):
+        return None
+    try:
+        code = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return {"code": code, "message": _text(keys.get("message"), 300)}
 
 
 def sushi_exceptions(document: object) -> list[dict]:
-    """The SUSHI exceptions of an answer: a bare exception, a list of them, or the
-    Exceptions of a report header."""
-    if isinstance(document, dict) and "Code" in document and "Report_Header" not in document:
-        found = [document]
-    elif isinstance(document, list):
-        found = [e for e in document if isinstance(e, dict) and "Code" in e]
+    """The SUSHI exceptions of an answer: a bare exception, a list of them, the
+    `Exceptions` (or a single `Exception`) of the report header or beside it."""
+    if isinstance(document, list):
+        candidates = document
     elif isinstance(document, dict):
         header = document.get("Report_Header")
-        found = header.get("Exceptions") or [] if isinstance(header, dict) else []
-        found = [e for e in found if isinstance(e, dict) and "Code" in e]
+        header = header if isinstance(header, dict) else {}
+        candidates = []
+        for holder in (document, header):
+            for key in ("Exceptions", "Exception", "exceptions", "exception"):
+                found = holder.get(key)
+                candidates += found if isinstance(found, list) else [found]
+        if not header and "Report_Items" not in document:
+            candidates.append(document)
     else:
-        found = []
-    clean = []
-    for exception in found:
-        try:
-            code = int(exception["Code"])
-        except (TypeError, ValueError):
-            continue
-        clean.append({"code": code, "message": _text(exception.get("Message"), 300)})
-    return clean
+        candidates = []
+    found = [_exception(c) for c in candidates]
+    return [e for e in found if e is not None]
+
+
+def read_soap(data: bytes) -> ParsedReport:
+    """A COUNTER 4 / SUSHI SOAP answer (SOAP 1.1 or 1.2, any namespace spelling): its
+    exceptions are told in words; a COUNTER 4 report itself is not read."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        raise ReportError(_("The file is not well-formed XML.")) from None
+    exceptions = []
+    for element in root.iter("{*}Exception"):
+        number = element.find("{*}Number")
+        message = element.find("{*}Message")
+        found = _exception(
+            {
+                "Number": number.text if number is not None else None,
+                "Message": message.text if message is not None else "",
+            }
+        )
+        if found:
+            exceptions.append(found)
+    if exceptions:
+        raise SushiException(exceptions)
+    raise ReportError(_("This is a COUNTER 4 report; only releases 5 and 5.1 are read."))
 
 
 def describe_exception(exception: dict) -> str:
     known = _KNOWN_EXCEPTIONS.get(exception["code"])
     if known:
-        return _(known)
+        return _(known) + f" ({exception['code']})"
     return _("The provider answered with exception %(code)s: %(message)s") % exception
 
 
 class SushiException(ReportError):
-    """An answer that is only SUSHI exceptions (no report)."""
+    """An answer whose SUSHI exceptions leave no report to import."""
 
     def __init__(self, exceptions: list[dict]) -> None:
         self.exceptions = exceptions
@@ -509,6 +610,10 @@ class SushiException(ReportError):
     @property
     def codes(self) -> set[int]:
         return {e["code"] for e in self.exceptions}
+
+    @property
+    def retry_later(self) -> bool:
+        return bool(self.codes & RETRY_LATER)
 
 
 # -- import --------------------------------------------------------------------------

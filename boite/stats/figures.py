@@ -46,6 +46,18 @@ COUNTER_METRICS = (
 )
 
 
+# Which report a figure is read from, best first: platform totals from the Platform report,
+# then (a provider without PR) the titles of TR, the databases of DR, the items of IR, a
+# simple CSV. Master reports describe the same use at different levels: never added.
+PLATFORM_REPORTS = ("PR", "TR", "DR", "IR", "CSV")
+
+
+def platform_report(report_ids) -> str | None:
+    """The one report a provider's platform totals come from, among those it sent."""
+    present = set(report_ids)
+    return next((r for r in PLATFORM_REPORTS if r in present), None)
+
+
 @dataclass
 class Scope:
     """Who reads, which network they picked (None: all they may see), which months."""
@@ -467,31 +479,45 @@ def _counter(scope: Scope):
 
 
 def counter_by_month(scope: Scope) -> Table:
+    """Each provider's figures month by month, one line per report and metric: a TR and
+    a PR of the same platform are two readings of the same use, shown apart."""
     counts = (
         _counter(scope)
-        .values("report__provider", "metric", "month")
+        .values("report__provider", "report__report_id", "metric", "month")
         .order_by()
         .annotate(n=Sum("count"))
     )
-    grid: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
+    grid: dict[tuple[str, int, str, str], dict[date, int]] = defaultdict(dict)
     for c in counts:
-        grid[(c["report__provider"], c["metric"])][c["month"]] = c["n"]
+        report_id = c["report__report_id"]
+        order = PLATFORM_REPORTS.index(report_id) if report_id in PLATFORM_REPORTS else 99
+        key = (c["report__provider"], order, report_id, c["metric"])
+        grid[key][c["month"]] = c["n"]
     months = scope.months()
     rows = [
-        [provider, metric]
-        + [grid[(provider, metric)].get(m, 0) for m in months]
-        + [sum(grid[(provider, metric)].values())]
-        for provider, metric in sorted(grid)
+        [provider, report_id, metric]
+        + [grid[key].get(m, 0) for m in months]
+        + [sum(grid[key].values())]
+        for key in sorted(grid)
+        for provider, _order, report_id, metric in [key]
     ]
     return Table(
         "counter",
         _("Provider reports (COUNTER) per month"),
-        [Column(_("Provider"), numeric=False), Column(_("Metric"), numeric=False)]
+        [
+            Column(_("Provider"), numeric=False),
+            Column(_("Report"), numeric=False),
+            Column(_("Metric"), numeric=False),
+        ]
         + [Column(_month_label(m)) for m in months]
         + [Column(_("Total"))],
         rows,
         chart="",
-        note=_("Figures sent by the providers, for the whole network."),
+        note=_(
+            "Figures sent by the providers, for the whole network, report by report "
+            "(PR: platform, TR: titles, DR: databases, IR: items); reports are never added "
+            "together."
+        ),
     )
 
 
@@ -537,14 +563,19 @@ def provider_beside_portal(scope: Scope) -> Table:
         .annotate(n=Sum("count"))
         .values_list("resource", "n")
     )
-    # Lines keyed by (provider name, resource name or "") → [requests, unique, portal slugs]
+    # Lines keyed by (provider name, resource name or "") → [requests, unique, portal
+    # slugs, reports read]
     lines: dict[tuple[str, str], list] = {}
     seen_keys: set[tuple[int, str]] = set()
 
+    chosen: str | None = None
+
     def line(provider: str, resource: str, slug: str = "") -> list:
-        entry = lines.setdefault((provider, resource), [0, 0, set()])
+        entry = lines.setdefault((provider, resource), [0, 0, set(), set()])
         if slug:
             entry[2].add(slug)
+        if chosen:
+            entry[3].add(chosen)
         return entry
 
     for account in accounts:
@@ -556,6 +587,8 @@ def provider_beside_portal(scope: Scope) -> Table:
         figures = counter.filter(
             report__network=account.network_id, report__provider=account.provider
         )
+        chosen = platform_report(figures.values_list("report__report_id", flat=True).distinct())
+        figures = figures.filter(report__report_id=chosen)
         if len(own) <= 1:
             slug = own[0].slug if own else account.provider
             name = own[0].name if own else account.provider
@@ -573,8 +606,15 @@ def provider_beside_portal(scope: Scope) -> Table:
             entry = line(provider, name or _("other titles"))
             entry[metrics.index(row["metric"])] += row["n"]
     rows = [
-        [resource, provider, total, unique, sum(portal.get(slug, 0) for slug in slugs)]
-        for (provider, resource), (total, unique, slugs) in sorted(lines.items())
+        [
+            resource,
+            provider,
+            ", ".join(sorted(reports)),
+            total,
+            unique,
+            sum(portal.get(slug, 0) for slug in slugs),
+        ]
+        for (provider, resource), (total, unique, slugs, reports) in sorted(lines.items())
     ]
     return Table(
         "providers",
@@ -582,12 +622,17 @@ def provider_beside_portal(scope: Scope) -> Table:
         [
             Column(_("Resource"), numeric=False),
             Column(_("Provider"), numeric=False),
+            Column(_("Report"), numeric=False),
             Column(_("Requests (COUNTER)")),
             Column(_("Unique item requests (COUNTER)")),
             Column(_("Resource opened from the portal")),
         ],
         rows,
         chart="",
+        note=_(
+            "Requests read from one report per provider: its Platform report (PR), or "
+            "without one its Title report (TR), then DR, IR — never several added together."
+        ),
     )
 
 

@@ -4,8 +4,11 @@
         &begin_date=YYYY-MM&end_date=YYYY-MM
 
 The answer is a report (read by boite.stats.counter) or SUSHI exceptions (a bare
-exception object, a list of them, or Exceptions in the report header). Every fetch
-writes its outcome on the account (`last_fetch_result`); a failure stores nothing.
+exception object, a list of them, Exceptions in the report header, a wrapped or
+stringified answer), told in words by their code. Every fetch writes its outcome on the
+account (`last_fetch_result`); a failure stores nothing. « Queued », « busy » and « too
+many requests » answers are tried again later with a growing delay
+(`tasks.retry_sushi_fetch`, RETRY_DELAYS).
 The server is reached through the portal's outbound client (boite.lib.outbound): an
 internal address is refused, and so is a report beyond the size or time caps.
 """
@@ -33,6 +36,7 @@ from boite.stats.models import CounterReport, ProviderAccount
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _NO_USAGE = {3030}
+RETRY_DELAYS = (timedelta(hours=2), timedelta(hours=8), timedelta(days=1), timedelta(days=3))
 
 
 @dataclass
@@ -40,6 +44,7 @@ class FetchResult:
     ok: bool
     message: str
     report: CounterReport | None = None
+    retry_later: bool = False
 
 
 def _url(account: ProviderAccount, report_id: str) -> str:
@@ -67,6 +72,8 @@ def fetch_report(
         params["api_key"] = account.api_key
     try:
         result = _fetch(account, report_id, params, replace, client, first_month, last_month)
+    except SushiException as error:
+        result = FetchResult(False, str(error), retry_later=error.retry_later)
     except ReportError as error:
         result = FetchResult(False, str(error))
     _note(account, report_id, result)
@@ -163,10 +170,27 @@ def last_month(today: date | None = None) -> date:
 
 def fetch_last_month_for_all() -> list[FetchResult]:
     """The monthly job: last month's reports of every account with a SUSHI server.
-    A month already stored is left alone (no replace)."""
+    A month already stored is left alone (no replace); one the provider has queued, or
+    refuses for now (busy, too many requests), is tried again later."""
     month = last_month()
     results = []
     for account in ProviderAccount.objects.exclude(sushi_url="").select_related("network"):
         for report_id in account.report_ids:
-            results.append(fetch_report(account, report_id, month, month))
+            result = fetch_report(account, report_id, month, month)
+            if result.retry_later:
+                schedule_retry(account, report_id, month, attempt=1)
+            results.append(result)
     return results
+
+
+def schedule_retry(account: ProviderAccount, report_id: str, month: date, attempt: int) -> bool:
+    """Ask again after the attempt's delay; False when every delay has been used."""
+    if attempt > len(RETRY_DELAYS):
+        return False
+    from boite.stats.tasks import retry_sushi_fetch
+
+    retry_sushi_fetch.schedule(
+        args=(account.pk, report_id, month.isoformat(), attempt),
+        delay=int(RETRY_DELAYS[attempt - 1].total_seconds()),
+    )
+    return True

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from boite.stats.rollup import rollup
 
@@ -22,3 +22,21 @@ def monthly_sushi_fetch() -> None:
     from boite.stats.sushi import fetch_last_month_for_all
 
     fetch_last_month_for_all()
+
+
+@db_task()
+def retry_sushi_fetch(account_id: int, report_id: str, month: str, attempt: int) -> None:
+    """A month the provider had queued or refused for now: ask again, and once more later
+    (with a longer delay) while it still says so."""
+    from datetime import date
+
+    from boite.stats.models import ProviderAccount
+    from boite.stats.sushi import fetch_report, schedule_retry
+
+    account = ProviderAccount.objects.filter(pk=account_id).exclude(sushi_url="").first()
+    if account is None:
+        return
+    first = date.fromisoformat(month)
+    result = fetch_report(account, report_id, first, first)
+    if result.retry_later:
+        schedule_retry(account, report_id, first, attempt + 1)

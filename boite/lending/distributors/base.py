@@ -25,13 +25,14 @@ import json
 import ssl
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
 import certifi
 import httpx
-from django.utils.dateparse import parse_datetime
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from boite.lib import outbound
@@ -125,6 +126,7 @@ class LoanRef:
     loan_id: str
     licence: LicenceRef
     status_url: str = ""
+    distributor_id: str = ""  # ODL: the License Status Document's id, once known
 
 
 class LoanState(StrEnum):
@@ -171,9 +173,17 @@ class LicenceStatus:
     concurrent_available: int
     expires: datetime | None
     loan_max_days: int | None = None
+    # Fields the distributor did not give (an ODL License Info Document without `left` or
+    # `terms`): the portal keeps what it knows — absent is not « unlimited ».
+    unknown: frozenset[str] = frozenset()
+
+    # Dilicom counts the loans in use (`nus1`) rather than the copies free.
+    in_use: int | None = None
 
     @property
     def concurrent_in_use(self) -> int:
+        if self.in_use is not None:
+            return self.in_use
         return max(0, self.concurrent_max - self.concurrent_available)
 
 
@@ -185,6 +195,9 @@ class Distributor:
 
     kind: ClassVar[str]
     label: ClassVar[str]
+    # The account's address is an offers feed the sync harvests (ODL), or only the
+    # address of the loan calls (Dilicom: offers come as files).
+    harvests_feed: ClassVar[bool] = False
 
     def __init__(self, connection: Connection, client: outbound.Client | None = None) -> None:
         self.connection = connection
@@ -282,15 +295,37 @@ def _safe_url(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def read_datetime(value: Any, field: str) -> datetime | None:
+def read_date(value: Any, *, end_of_day: bool = False) -> datetime | bool | None:
+    """An ISO 8601 date-time or date; None when absent, False when unreadable. A date-time
+    without offset is the portal's local time; a date alone is its first instant, or with
+    `end_of_day` the first instant of the next day (a licence that « expires 2031-01-15 »
+    lends through that day)."""
     if value in (None, ""):
         return None
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
     try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise DistributorNonsense(f"{field}: not a date-time with a time zone: {value!r}")
+        day = parse_date(text) if len(text) == 10 else None
+        if day is not None:
+            if end_of_day:
+                day += timedelta(days=1)
+            parsed = datetime.combine(day, time.min)
+        else:
+            parsed = parse_datetime(text)
+        if parsed is None:
+            return False
+    except ValueError:  # well-formed but impossible, e.g. a 31st of February
+        return False
+    if parsed.tzinfo is None:
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def read_datetime(value: Any, field: str, *, end_of_day: bool = False) -> datetime | None:
+    parsed = read_date(value, end_of_day=end_of_day)
+    if parsed is False:
+        raise DistributorNonsense(f"{field}: not a date: {value!r}")
     return parsed
 
 

@@ -1,11 +1,17 @@
 """ODL 1.0 offers: an OPDS 2.0 feed whose publications carry `licenses`.
 
-Each publication has `metadata` (title, `identifier` as `urn:isbn:…`, `@type` schema.org
-Book/EBook or Audiobook) and a list of `licenses`, each with `metadata.identifier`,
-`metadata.terms` (`checkouts`, `concurrency`, `length` in seconds, `expires`),
-`metadata.price` and `metadata.created`, and two links: `self` (the License Info
-Document, type application/vnd.odl.info+json) and `checkout` (templated). A feed is
-paged by `next` links; `read_pages` follows them.
+Each publication has `metadata` (title, `identifier` as `urn:isbn:…` — URN scheme and
+namespace are case-insensitive, RFC 8141, so `urn:ISBN:` and `URN:ISBN:` are the same —,
+`@type` schema.org Book/EBook or Audiobook) and a list of `licenses`, each with
+`metadata.identifier`, `metadata.format`, `metadata.terms` (`checkouts`, `concurrency`,
+`length` in seconds, `expires`), `metadata.price` and `metadata.created`, and two links:
+`self` (the License Info Document, type application/vnd.odl.info+json) and the checkout
+link, registered as `http://opds-spec.org/acquisition/borrow` (templated; distributors
+also write `borrow` or `checkout`, and the type alone tells the License Status Document
+link). Dates are ISO 8601 with or without time (`2031-01-15` ends with that day, in the
+portal's time zone). An audiobook is told by the publication's `@type` or the licence's
+format (`audio/…`, `application/audiobook+…`). A feed is paged by `next` links;
+`read_pages` follows them.
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
-from django.utils.dateparse import parse_datetime
-
+from boite.lending.distributors.base import read_date
 from boite.lending.offers.base import Offer, OfferFileError, OfferProblem, valid_ean
 from boite.lib import outbound
 
 INFO_TYPE = "application/vnd.odl.info+json"
+LSD_TYPE = "application/vnd.readium.license.status.v1.0+json"
+BORROW = "http://opds-spec.org/acquisition/borrow"
+# The registered relation first, then the spellings distributors use.
+_BORROW_RELS = (BORROW, "https://opds-spec.org/acquisition/borrow", "borrow", "checkout")
+_AUDIO_TYPES = ("audiobook",)
 MAX_PAGES = 10_000
 
 
@@ -81,16 +91,58 @@ def _read_publication(publication: object, where: str) -> Iterator[Offer | Offer
         yield OfferProblem(where, "publication without metadata")
         return
     metadata = publication["metadata"]
-    identifier = str(metadata.get("identifier", ""))
-    ean = identifier.removeprefix("urn:isbn:").replace("-", "")
+    ean = _ean(metadata.get("identifier"))
     title = str(metadata.get("title", ""))[:500]
-    kind = str(metadata.get("@type", ""))
+    kind = metadata.get("@type", "")
+    audiobook = isinstance(kind, str) and kind.rsplit("/", 1)[-1].lower() in _AUDIO_TYPES
     licences = publication.get("licenses")
     if not isinstance(licences, list) or not licences:
         yield OfferProblem(where, "publication without licenses")
         return
     for licence in licences:
-        yield _read_licence(licence, where, ean, title, "Audiobook" in kind)
+        yield _read_licence(licence, where, ean, title, audiobook)
+
+
+def _ean(identifier: object) -> str:
+    """The EAN of `urn:isbn:…` (any case, hyphens and spaces dropped), or a bare ISBN."""
+    text = str(identifier or "").strip()
+    if text[:9].lower() == "urn:isbn:":
+        text = text[9:]
+    return text.replace("-", "").replace(" ", "")
+
+
+def _is_audio(formats: object) -> bool:
+    values = formats if isinstance(formats, list) else [formats]
+    return any(
+        isinstance(value, str)
+        and (value.lower().startswith("audio/") or "audiobook" in value.lower())
+        for value in values
+    )
+
+
+def _licence_links(links: object) -> tuple[str, str]:
+    """(License Info Document, checkout template) of a licence's links."""
+    info = checkout = ""
+    ranked: dict[str, str] = {}
+    for link in links if isinstance(links, list) else []:
+        if not isinstance(link, dict) or not isinstance(link.get("href"), str):
+            continue
+        rel, kind = link.get("rel", ""), str(link.get("type", "")).split(";")[0].strip()
+        rels = rel if isinstance(rel, list) else [rel]
+        for one in rels:
+            if not isinstance(one, str):
+                continue
+            if one == "self" and (kind in ("", INFO_TYPE)) and not info:
+                info = link["href"]
+            if one in _BORROW_RELS:
+                ranked.setdefault(one, link["href"])
+        if kind == LSD_TYPE:
+            ranked.setdefault("~type", link["href"])
+    for rel in (*_BORROW_RELS, "~type"):
+        if rel in ranked:
+            checkout = ranked[rel]
+            break
+    return info, checkout
 
 
 def _read_licence(licence, where: str, ean: str, title: str, audiobook: bool):
@@ -106,12 +158,8 @@ def _read_licence(licence, where: str, ean: str, title: str, audiobook: bool):
     terms = metadata.get("terms") or {}
     if not isinstance(terms, dict):
         return OfferProblem(where, "terms is not an object")
-    links = {
-        link.get("rel"): link.get("href", "")
-        for link in licence.get("links") or []
-        if isinstance(link, dict)
-    }
-    if not links.get("checkout") or not links.get("self"):
+    info_url, checkout_url = _licence_links(licence.get("links"))
+    if not checkout_url or not info_url:
         return OfferProblem(where, "licence without checkout or self link")
     checkouts, concurrency, length = (
         terms.get("checkouts"),
@@ -125,10 +173,10 @@ def _read_licence(licence, where: str, ean: str, title: str, audiobook: bool):
         return OfferProblem(where, f"terms.concurrency is not a count: {concurrency!r}")
     if (checkouts is not None and checkouts < 0) or (length is not None and length < 86400):
         return OfferProblem(where, "terms out of range")
-    expires = _datetime(terms.get("expires"))
-    created = _datetime(metadata.get("created"))
+    expires = read_date(terms.get("expires"), end_of_day=True)
+    created = read_date(metadata.get("created"))
     if expires is False or created is False:
-        return OfferProblem(where, "a date without time zone or not a date")
+        return OfferProblem(where, "not a date")
     price = None
     if isinstance(metadata.get("price"), dict):
         try:
@@ -139,24 +187,13 @@ def _read_licence(licence, where: str, ean: str, title: str, audiobook: bool):
         key=key,
         ean=ean,
         title=title,
-        audiobook=audiobook,
+        audiobook=audiobook or _is_audio(metadata.get("format")),
         loans_total=checkouts,
         concurrent_max=concurrency,
         loan_max_days=length // 86400 if length else None,
         valid_from=created,
         valid_until=expires,
         price=price,
-        info_url=links["self"],
-        checkout_url=links["checkout"],
+        info_url=info_url,
+        checkout_url=checkout_url,
     )
-
-
-def _datetime(value):
-    """A date-time, None when absent, False when unreadable."""
-    if value in (None, ""):
-        return None
-    try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:  # well-formed but impossible, e.g. a 31st of February
-        return False
-    return parsed if parsed is not None and parsed.tzinfo is not None else False

@@ -6,7 +6,8 @@ Both share `FakeLicence` / `FakeLoan` bookkeeping (loans left, concurrent loans 
 expiry, maximum loan length), so that a test can compare the portal's numbers with the
 distributor's. Each can be told to misbehave: `fake.mode = "fail"` (HTTP 500), `"hang"`
 (no answer until the server stops), `"nonsense"` (HTML instead of JSON) or `"garbled"`
-(JSON with the wrong shape).
+(JSON with the wrong shape); `fake.lose_answers = n` handles the next n requests but
+answers them with an error, as when the network drops the answer.
 
 The bench (bench/lending.py) uses them too.
 """
@@ -39,6 +40,7 @@ class FakeLoan:
     hint: str
     state: str = "ready"  # ready, active, returned, expired, revoked, cancelled
     notification_url: str = ""
+    lsd_id: str = ""  # ODL: the License Status Document's own id (not the checkout id)
 
     @property
     def is_open(self) -> bool:
@@ -56,6 +58,10 @@ class FakeLicence:
     renewable: bool = True
     recalled: bool = False
     loans: dict[str, FakeLoan] = field(default_factory=dict)
+    # What the ODL feed says of the title (ignored by the fake Dilicom).
+    ean: str = "9782070368228"
+    title: str = "L'Étranger"
+    audiobook: bool = False
 
     @property
     def in_use(self) -> int:
@@ -83,6 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             self.send_response(status)
+            if status == 303:
+                self.send_header("Location", payload["location"])
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -112,6 +120,7 @@ class FakeDistributor:
         self.login = login
         self.password = password
         self.mode = "ok"
+        self.lose_answers = 0  # how many of the next requests are handled but not answered
         self.licences: dict[str, FakeLicence] = {}
         self.requests: list[tuple[str, str, bytes]] = []
         self.open_loans: dict[str, FakeLoan] = {}
@@ -172,7 +181,11 @@ class FakeDistributor:
             )
         with self.lock:
             self._settle()
-            return self.route(method, urlsplit(path), body)
+            answer = self.route(method, urlsplit(path), body)
+            if self.lose_answers > 0:  # done, but the answer never reaches the portal
+                self.lose_answers -= 1
+                return 502, b"<h1>Bad Gateway</h1>", "text/html"
+            return answer
 
     def _settle(self) -> None:
         """Loans whose end has passed are over (only open loans are looked at)."""
@@ -224,15 +237,33 @@ def _date(value) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
 
 
+def _php_form(body: bytes) -> dict:
+    """A form-encoded body the way PHP reads it: `name[0]=a&name[1]=b` is a list."""
+    values: dict = {}
+    for key, items in parse_qs(body.decode("utf-8"), keep_blank_values=True).items():
+        if key.endswith("]") and "[" in key:
+            name, index = key[:-1].split("[", 1)
+            values.setdefault(name, {})[int(index)] = items[0]
+        else:
+            values[key] = items[0]
+    return {k: [v[i] for i in sorted(v)] if isinstance(v, dict) else v for k, v in values.items()}
+
+
 class FakeDilicom(FakeDistributor):
+    """Dilicom PNB as the public PNB clients speak it: POST of a form-encoded body (lists as
+    `orderLineId[0]`, nested fields with dots) to `<base>/<function>`, HTTP Basic with the
+    GLN, `glnContractor` in every call; JSON answers with `returnStatus` OK, RECALL (this
+    loan exists already) or ERROR with `returnMessage` lines (and an `errorCode`, which
+    the public clients do not read: our assumption)."""
+
     kind = "dilicom"
 
     def route(self, method, url, body):
         call = url.path.rstrip("/").rsplit("/", 1)[-1]
         try:
-            data = json.loads(body)
-        except ValueError:
-            return 400, {"returnStatus": "ERROR", "errorCode": "BAD_REQUEST"}, "application/json"
+            data = _php_form(body)
+        except (UnicodeDecodeError, ValueError):
+            return 400, self._error("BAD_REQUEST"), "application/json"
         if data.get("glnContractor") != self.login:
             return 200, self._error("WRONG_CONTRACTOR"), "application/json"
         handler = {
@@ -250,116 +281,122 @@ class FakeDilicom(FakeDistributor):
         return {"returnStatus": "ERROR", "errorCode": code, "returnMessage": [code.lower()]}
 
     def _loan_json(self, loan: FakeLoan) -> dict:
-        states = {
-            "ready": "NOT_DOWNLOADED",
-            "active": "IN_PROGRESS",
-            "returned": "RETURNED",
-            "expired": "EXPIRED",
-            "revoked": "RECALLED",
-            "cancelled": "CANCELLED",
-        }
-        answer = {
+        return {
             "loanId": loan.id,
             "orderLineId": loan.licence_id,
-            "status": states[loan.state],
-            "loanEndDate": loan.end.isoformat(),
-            "extendable": self.licences[loan.licence_id].renewable,
+            "requestId": f"req-{loan.id[:8]}",
+            "protection": "LCP",
+            "loanEndDate": loan.end.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "link": {"url": f"{self.url}/download/{loan.id}.lcpl"},
         }
-        if loan.is_open:
-            answer["link"] = {"url": f"{self.url}/download/{loan.id}.lcpl", "format": "LCP"}
-        return answer
+
+    def _credentials(self, data: dict, login: str = "login", password: str = "password") -> bool:
+        return data.get(login) == self.login and data.get(password) == self.password
 
     def _loan_book(self, data: dict) -> dict:
         licence = self.licences.get(str(data.get("orderLineId")))
         end = _date(data.get("loanEndDate"))
         if licence is None:
             return self._error("UNKNOWN_ORDER_LINE")
-        if end is None or not data.get("loanId") or not data.get("lcpPassphraseHash"):
+        if (
+            end is None
+            or not data.get("loanId")
+            or not data.get("DRMinfo.readerPass")
+            or data.get("glnLoaner") != self.login
+            or data.get("accessMedium") != "DOWNLOAD"
+        ):
             return self._error("BAD_REQUEST")
+        if data["loanId"] in licence.loans:  # the same loan again
+            return {"returnStatus": "RECALL", **self._loan_json(licence.loans[data["loanId"]])}
         problem = self._new_loan(
             licence,
             str(data["loanId"]),
             end,
-            patron=str(data.get("userId", "")),
-            passphrase=data["lcpPassphraseHash"],
-            hint=str(data.get("lcpPassphraseHint", "")),
+            patron=str(data.get("DRMinfo.readerId", "")),
+            passphrase=data["DRMinfo.readerPass"],
+            hint=str(data.get("DRMinfo.readerHint", "")),
         )
-        if problem == "RECALL":
-            return {"returnStatus": "RECALL", "returnMessage": ["offer recalled"]}
         if problem:
             return self._error(problem)
-        return {
-            "returnStatus": "OK",
-            "loanResponse": self._loan_json(licence.loans[data["loanId"]]),
-        }
+        return {"returnStatus": "OK", **self._loan_json(licence.loans[data["loanId"]])}
 
     def _return_loan(self, data: dict) -> dict:
+        if not self._credentials(data):
+            return self._error("AUTHENTICATION_FAILED")
         loan = self.loan(str(data.get("loanId")))
-        if loan is None:
+        if loan is None or loan.licence_id != data.get("orderLineId"):
             return self._error("UNKNOWN_LOAN")
         if not loan.is_open:
             return self._error("LOAN_ENDED")
         loan.state = "returned"
-        return {"returnStatus": "OK", "loanResponse": self._loan_json(loan)}
+        return {"returnStatus": "OK", "loanId": loan.id}
 
     def _extend_loan(self, data: dict) -> dict:
+        if not self._credentials(data):
+            return self._error("AUTHENTICATION_FAILED")
         loan = self.loan(str(data.get("loanId")))
-        if loan is None:
+        if loan is None or loan.licence_id != data.get("orderLineId"):
             return self._error("UNKNOWN_LOAN")
-        problem = self._extend(loan, _date(data.get("loanEndDate")))
+        problem = self._extend(loan, _date(data.get("date")))
         if problem:
             return self._error(problem)
-        return {"returnStatus": "OK", "loanResponse": self._loan_json(loan)}
+        return {"returnStatus": "OK", "loanId": loan.id}
 
     def _get_loan_status(self, data: dict) -> dict:
-        if "orderLineIds" in data:
-            lines, unknown = [], []
-            for line_id in data["orderLineIds"]:
-                licence = self.licences.get(str(line_id))
-                if licence is None:
-                    unknown.append(line_id)
-                    continue
-                status = "ACTIVE"
-                if licence.recalled:
-                    status = "RECALLED"
-                elif licence.is_expired:
-                    status = "EXPIRED"
-                elif licence.loans_left <= 0:
-                    status = "EXHAUSTED"
-                lines.append(
-                    {
-                        "orderLineId": licence.id,
-                        "status": status,
-                        "nbLoans": licence.loans_total,
-                        "nbLoansLeft": licence.loans_left,
-                        "loanNbSimultaneousUsers": licence.concurrency,
-                        "nbSimultaneousUsersInUse": licence.in_use,
-                        "loanMaxDuration": licence.loan_max_days,
-                        "offerValidityEnd": licence.expires.isoformat()
-                        if licence.expires
-                        else None,
-                    }
-                )
-            return {"returnStatus": "OK", "orderLines": lines, "unknownOrderLineIds": unknown}
-        loan = self.loan(str(data.get("loanId")))
-        if loan is None:
-            return self._error("UNKNOWN_LOAN")
-        status = "RECALL" if loan.state == "revoked" else "OK"
-        return {"returnStatus": status, "loanResponse": self._loan_json(loan)}
+        if not self._credentials(data, "glnColl", "passwordColl"):
+            return self._error("AUTHENTICATION_FAILED")
+        ids = data.get("orderLineId") or []
+        lines = []
+        for line_id in ids if isinstance(ids, list) else [ids]:
+            licence = self.licences.get(str(line_id))
+            if licence is None or licence.recalled or licence.is_expired:
+                continue  # an order line no longer sold is not listed
+            running = [loan for loan in licence.loans.values() if loan.is_open]
+            lines.append(
+                {
+                    "orderLineId": licence.id,
+                    "nta": licence.loans_left,
+                    "nus1": licence.in_use,
+                    "pnbLoanList": [
+                        {"loanId": loan.id, "endLoanDate": loan.end.isoformat()} for loan in running
+                    ],
+                }
+            )
+        return {"returnStatus": "OK", "loanResponseLine": lines}
 
 
 class FakeODL(FakeDistributor):
+    """ODL 1.0 as the specification writes it: an OPDS 2.0 feed paged by `next` links
+    (`/feed?page=N`, `page_size` publications a page), each licence with its License Info
+    Document (`self`) and a checkout link `http://opds-spec.org/acquisition/borrow` whose
+    `id` is the licence's identifier and `checkout_id` the library's id of the checkout.
+    A checkout answers 201 and a License Status Document with its own id; the same `id`
+    and `checkout_id` again answer 303 See Other to that first LSD, whatever its status
+    now (a loan returned since is `returned`). The Info Document lists the active
+    checkouts."""
+
     kind = "odl"
     PROBLEM = "http://opds-spec.org/odl/error/"
+    page_size = 2
 
     def info_url(self, licence_id: str) -> str:
         return f"{self.url}/licenses/{licence_id}"
 
-    def checkout_url(self, licence_id: str) -> str:
+    def checkout_url(self, licence_id: str = "") -> str:
         return (
-            f"{self.url}/licenses/{licence_id}/checkout"
+            f"{self.url}/checkout"
             "{?id,checkout_id,patron_id,expires,notification_url,passphrase,hint}"
         )
+
+    def status_url(self, checkout_id: str) -> str:
+        return f"{self.url}/loans/{self.loan(checkout_id).lsd_id}/status"
+
+    def loan_by_lsd(self, lsd_id: str) -> FakeLoan | None:
+        for licence in self.licences.values():
+            for loan in licence.loans.values():
+                if loan.lsd_id == lsd_id:
+                    return loan
+        return None
 
     def _problem(self, status: int, kind: str):
         return status, {"type": self.PROBLEM + kind, "title": kind}, "application/problem+json"
@@ -367,15 +404,17 @@ class FakeODL(FakeDistributor):
     def route(self, method, url, body):
         parts = url.path.strip("/").split("/")
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if parts == ["feed"] and method == "GET":
+            return 200, self.feed_page(int(query.get("page", "1"))), "application/opds+json"
         if parts[0] == "licenses" and len(parts) == 2 and method == "GET":
             licence = self.licences.get(parts[1])
             if licence is None:
                 return 404, {"error": "unknown licence"}, "application/json"
             return 200, self.info_document(licence), "application/vnd.odl.info+json"
-        if parts[0] == "licenses" and len(parts) == 3 and parts[2] == "checkout":
-            return self._checkout(method, parts[1], query)
+        if parts == ["checkout"]:
+            return self._checkout(method, query)
         if parts[0] == "loans" and len(parts) == 3:
-            loan = self.loan(parts[1])
+            loan = self.loan_by_lsd(parts[1])
             if loan is None:
                 return 404, {"error": "unknown loan"}, "application/json"
             if parts[2] == "status" and method == "GET":
@@ -393,18 +432,30 @@ class FakeODL(FakeDistributor):
 
     _lsd = "application/vnd.readium.license.status.v1.0+json"
 
-    def _checkout(self, method, licence_id, query):
-        licence = self.licences.get(licence_id)
-        if method != "POST" or licence is None:
+    def _checkout(self, method, query):
+        licence = self.licences.get(query.get("id", ""))
+        if method != "POST":
             return 404, {"error": "not found"}, "application/json"
+        if licence is None:
+            return self._problem(400, "checkout/id")
+        checkout_id = query.get("checkout_id", "")
+        if not checkout_id:
+            return self._problem(400, "checkout/checkout_id")
+        if not query.get("patron_id"):
+            return self._problem(400, "checkout/patron_id")
+        if checkout_id in licence.loans:  # the same checkout again: where it is
+            loan = licence.loans[checkout_id]
+            return 303, {"location": f"/loans/{loan.lsd_id}/status"}, "application/json"
         end = _date(query.get("expires"))
-        if end is None or not query.get("id") or not query.get("passphrase"):
-            return self._problem(400, "checkout/invalid-request")
+        if end is None:
+            return self._problem(400, "checkout/expires")
+        if not query.get("passphrase"):
+            return self._problem(400, "checkout/passphrase")
         problem = self._new_loan(
             licence,
-            query["id"],
+            checkout_id,
             end,
-            patron=query.get("patron_id", ""),
+            patron=query["patron_id"],
             passphrase=query["passphrase"],
             hint=query.get("hint", ""),
             notification_url=query.get("notification_url", ""),
@@ -414,8 +465,68 @@ class FakeODL(FakeDistributor):
         if problem in ("RECALL", "OFFER_EXPIRED"):
             return self._problem(403, "checkout/expired")
         if problem:
-            return self._problem(400, "checkout/invalid-expires")
-        return 201, self.status_document(licence.loans[query["id"]]), self._lsd
+            return self._problem(400, "checkout/expires")
+        loan = licence.loans[checkout_id]
+        loan.lsd_id = f"lsd-{licence.id}-{len(licence.loans)}"
+        return 201, self.status_document(loan), self._lsd
+
+    def feed_page(self, page: int) -> dict:
+        licences = sorted(self.licences.values(), key=lambda lic: lic.id)
+        start = (page - 1) * self.page_size
+        chunk = licences[start : start + self.page_size]
+        links = [{"rel": "self", "href": f"/feed?page={page}", "type": "application/opds+json"}]
+        if start + self.page_size < len(licences):
+            links.append(
+                {"rel": "next", "href": f"/feed?page={page + 1}", "type": "application/opds+json"}
+            )
+        return {
+            "metadata": {"title": "Fake ODL", "currentPage": page},
+            "links": links,
+            "publications": [self.publication(licence) for licence in chunk],
+        }
+
+    def publication(self, licence: FakeLicence) -> dict:
+        terms = {
+            "checkouts": licence.loans_total,
+            "concurrency": licence.concurrency,
+            "length": licence.loan_max_days * 86400,
+        }
+        if licence.expires:
+            terms["expires"] = licence.expires.isoformat()
+        return {
+            "metadata": {
+                "@type": "http://schema.org/Audiobook"
+                if licence.audiobook
+                else "http://schema.org/EBook",
+                "title": licence.title,
+                "identifier": f"urn:isbn:{licence.ean}",
+            },
+            "licenses": [
+                {
+                    "metadata": {
+                        "identifier": licence.id,
+                        "format": ["application/audiobook+lcp"]
+                        if licence.audiobook
+                        else ["application/epub+zip"],
+                        "created": "2026-01-15T10:00:00+01:00",
+                        "terms": terms,
+                    },
+                    "links": [
+                        {
+                            "rel": "self",
+                            "href": self.info_url(licence.id),
+                            "type": "application/vnd.odl.info+json",
+                        },
+                        {
+                            "rel": "http://opds-spec.org/acquisition/borrow",
+                            "href": self.checkout_url(),
+                            "type": self._lsd,
+                            "templated": True,
+                        },
+                    ],
+                }
+            ],
+        }
 
     def info_document(self, licence: FakeLicence) -> dict:
         status = "available"
@@ -436,11 +547,21 @@ class FakeODL(FakeDistributor):
             "checkouts": {
                 "left": licence.loans_left,
                 "available": licence.concurrency - licence.in_use,
+                "active": [
+                    {
+                        "id": loan.id,
+                        "href": f"/loans/{loan.lsd_id}/status",
+                        "patron_id": loan.patron,
+                        "expires": loan.end.isoformat(),
+                    }
+                    for loan in licence.loans.values()
+                    if loan.is_open
+                ],
             },
         }
 
     def status_document(self, loan: FakeLoan) -> dict:
-        base = f"{self.url}/loans/{loan.id}"
+        base = f"{self.url}/loans/{loan.lsd_id}"
         links = [{"rel": "self", "href": f"{base}/status", "type": self._lsd}]
         if loan.is_open:
             links.append(
@@ -456,7 +577,7 @@ class FakeODL(FakeDistributor):
                     {"rel": "renew", "href": f"{base}/renew{{?end,id,name}}", "templated": True}
                 )
         return {
-            "id": loan.id,
+            "id": loan.lsd_id,
             "status": loan.state,
             "message": f"The loan is {loan.state}.",
             "updated": {"status": timezone.now().isoformat()},
@@ -464,10 +585,10 @@ class FakeODL(FakeDistributor):
             "potential_rights": {"end": loan.end.isoformat()},
         }
 
-    def revoke(self, loan_id: str) -> bytes:
+    def revoke(self, checkout_id: str) -> bytes:
         """End a loan from the distributor's side; the notification it would send."""
         with self.lock:
-            loan = self.loan(loan_id)
+            loan = self.loan(checkout_id)
             loan.state = "revoked"
             return json.dumps(self.status_document(loan)).encode()
 

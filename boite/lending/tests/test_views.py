@@ -238,14 +238,14 @@ def test_admin_account_password_is_kept_when_left_empty(client, login, admin_cal
 def test_a_notification_for_an_unknown_loan_is_recorded(client, odl_account, fake_odl):
     fake_odl.add_licence("L-1")
     now = timezone.now()
-    loan = FakeLoan("loan-1", "L-1", "p", now + timedelta(days=3), now, "", "")
+    loan = FakeLoan("loan-1", "L-1", "p", now + timedelta(days=3), now, "", "", lsd_id="lsd-x")
     fake_odl.licences["L-1"].loans["loan-1"] = loan
     body = fake_odl.revoke("loan-1")
     url = odl_account.notification_path()
     response = client.post(url, body, content_type="application/json")
     assert response.status_code == 404
     run = SyncRun.objects.get(kind=SyncRun.Kind.NOTIFICATION)
-    assert run.problems[0]["where"] == "loan loan-1"
+    assert run.problems[0]["where"] == "loan lsd-x"
     assert "ne connaît pas" in run.problems[0]["message"]
 
 

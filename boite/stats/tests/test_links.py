@@ -68,10 +68,10 @@ def test_counter_figures_beside_the_portal_per_resource(
     table = next(t for t in response.context["tables"] if t.key == "providers")
     # Bayeux's patrons opened Cafeyn 5 times in March (Caen's opening is another network).
     assert table.rows == [
-        ["Cafeyn — la presse", "Cafeyn", 40, 9, 5],
-        ["Livres audio (PNB)", "Dilicom PNB", 0, 0, 0],
-        ["Livres numériques (PNB)", "Dilicom PNB", 32, 0, 0],
-        ["autres titres", "Dilicom PNB", 7, 0, 0],
+        ["Cafeyn — la presse", "Cafeyn", "PR", 40, 9, 5],
+        ["Livres audio (PNB)", "Dilicom PNB", "PR", 0, 0, 0],
+        ["Livres numériques (PNB)", "Dilicom PNB", "PR", 32, 0, 0],
+        ["autres titres", "Dilicom PNB", "PR", 7, 0, 0],
     ]
     resources = next(t for t in response.context["tables"] if t.key == "resources")
     assert resources.rows[0][0] == "Cafeyn — la presse"  # the catalogue's name, not the key
@@ -85,3 +85,25 @@ def test_the_other_network_sees_none_of_it(client, login, admin_caen, accounts, 
     response = client.get(DASHBOARD)
     table = next(t for t in response.context["tables"] if t.key == "providers")
     assert table.rows == []
+
+
+def test_master_reports_of_one_platform_are_never_added(
+    client, login, admin_calvados, accounts, some_events
+):
+    """A platform that sends TR, PR and IR for the same month: its requests are the PR's,
+    on the dashboard and in the API, not the sum of the three."""
+    cafeyn = accounts[0]
+    for report_id, count in (("TR", 38), ("IR", 35)):
+        parsed = ParsedReport(
+            "5", report_id, {cafeyn.customer_id}, date(2026, 3, 1), date(2026, 3, 31)
+        )
+        parsed.rows = [Row(date(2026, 3, 1), "Total_Item_Requests", count, platform="Cafeyn")]
+        import_report(cafeyn, parsed, filename="test")
+    rollup(date(2026, 3, 1), date(2026, 3, 31))
+    login(client, admin_calvados)
+    response = client.get(DASHBOARD)
+    table = next(t for t in response.context["tables"] if t.key == "providers")
+    assert table.rows[0][:4] == ["Cafeyn — la presse", "Cafeyn", "PR", 40]
+    counter = next(t for t in response.context["tables"] if t.key == "counter")
+    cafeyn_lines = [row for row in counter.rows if row[0] == "cafeyn"]
+    assert [row[1] for row in cafeyn_lines] == ["PR", "PR", "TR", "IR"]

@@ -151,7 +151,7 @@ def test_requestor_not_authorised(account):
     account.api_key = "wrong"
     result = _fetch(account)
     assert not result.ok
-    assert result.message == "The provider refused the requestor ID: it is not authorised."
+    assert result.message == "The provider refused the requestor ID: it is not authorised. (2000)"
     assert not CounterReport.objects.exists()
     account.refresh_from_db()
     assert "not authorised" in account.last_fetch_result
@@ -162,7 +162,7 @@ def test_no_usage_is_not_an_error_and_stores_nothing(account, sushi_server):
     sushi_server.answer = 3030
     result = _fetch(account)
     assert result.ok
-    assert result.message == "The provider has no usage for the requested months."
+    assert result.message == "The provider has no usage for the requested months. (3030)"
     assert not CounterReport.objects.exists()
 
 
@@ -201,7 +201,7 @@ def test_the_french_message(account):
         result = _fetch(account)
     assert (
         result.message
-        == "Le fournisseur a refusé l'identifiant de demandeur : il n'est pas autorisé."
+        == "Le fournisseur a refusé l'identifiant de demandeur : il n'est pas autorisé. (2000)"
     )
 
 
@@ -227,3 +227,28 @@ def test_a_report_for_other_months_than_asked_is_refused(account, sushi_server):
         "The SUSHI server sent usage for 2026-01 – 2026-03 where 2026-03 – 2026-03 was asked."
     )
     assert not CounterReport.objects.exists()
+
+
+def test_a_queued_month_is_asked_again_later_with_a_growing_delay(account, sushi_server):
+    from huey.contrib.djhuey import HUEY
+
+    from boite.stats.sushi import RETRY_DELAYS, last_month
+    from boite.stats.tasks import retry_sushi_fetch
+
+    HUEY.flush()
+    sushi_server.answer = 1011
+    results = fetch_last_month_for_all()
+    assert [r.retry_later for r in results] == [True, True]  # TR and PR both queued
+    first = {t.args[1]: t for t in HUEY.scheduled()}
+    task = first["TR"]
+    assert task.args == (account.pk, "TR", last_month().isoformat(), 1)
+    # Still queued at the first retry: asked again after the next, longer delay.
+    retry_sushi_fetch.call_local(*task.args)
+    later = [t for t in HUEY.scheduled() if t.args[-1] == 2 and t.args[1] == "TR"]
+    assert len(later) == 1 and RETRY_DELAYS[1] > RETRY_DELAYS[0]
+    assert not CounterReport.objects.exists()
+    # The provider is ready: the month is stored.
+    sushi_server.answer = None
+    retry_sushi_fetch.call_local(*later[0].args)
+    assert CounterReport.objects.get().begin == last_month()
+    HUEY.flush()

@@ -199,9 +199,9 @@ def test_upload_a_report_then_see_it_beside_the_portal(
     assert report.imported_by == admin_calvados
     page = client.get(DASHBOARD + "?start=2026-01&end=2026-03")
     providers = _table(page, "providers")
-    assert providers.rows == [["cafeyn", "Cafeyn", 1403, 481, 5]]
+    assert providers.rows == [["cafeyn", "Cafeyn", "TR", 1403, 481, 5]]
     counter = _table(page, "counter")
-    assert ["cafeyn", "Total_Item_Requests", 510, 388, 505, 1403] in counter.rows
+    assert ["cafeyn", "TR", "Total_Item_Requests", 510, 388, 505, 1403] in counter.rows
 
 
 def test_an_overlapping_upload_is_refused_then_replaced(client, login, admin_calvados, cafeyn):
