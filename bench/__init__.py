@@ -16,4 +16,5 @@ BENCHES = [
     "bench.lending",
     "bench.stats",
     "bench.catalog",
+    "bench.outbound",
 ]
