@@ -12,4 +12,6 @@ urlpatterns = [
     path("donnees-personnelles/", views.legal_page, {"page": "privacy"}, name="privacy"),
     path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
     path("theme.css", views.theme_css, name="theme_css"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("apple-touch-icon.png", views.touch_icon, name="touch_icon"),
 ]
