@@ -121,19 +121,32 @@ def staff_required(*kinds: str):
     holding a role says nothing about *which* library's objects one may touch.
     """
 
+    def may_open(request) -> bool:
+        if not request.user.is_authenticated:
+            return False
+        access = staff_access(request.user)
+        return access.is_superuser or any(
+            kind in kinds if kinds else True for kind, _n, _l in access.roles
+        )
+
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            access = staff_access(request.user)
-            allowed = access.is_superuser or any(
-                kind in kinds if kinds else True for kind, _n, _l in access.roles
-            )
-            if not allowed:
+            if not may_open(request):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        # The staff menu asks the page's own guard whether to show its link.
+        wrapped.may_open = may_open
         return wrapped
 
     return decorator
+
+
+def may_open(view, request) -> bool:
+    """Whether the guard of a staff page admits this person (False for a page without
+    one: the menu never links to a page it cannot vouch for)."""
+    check = getattr(view, "may_open", None)
+    return bool(check and check(request))

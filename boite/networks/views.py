@@ -6,7 +6,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_safe
 
 from boite.lib.pagecache import anonymous_page_cache
+from boite.networks import desk as staff_desk
 from boite.networks import icons
+from boite.networks.access import staff_required
 from boite.networks.models import Library
 
 _LIBRARIES_PER_PAGE = 24
@@ -83,3 +85,10 @@ def touch_icon(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(icons.touch_icon(request.network), content_type="image/png")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@staff_required()
+@require_safe
+def desk(request: HttpRequest) -> HttpResponse:
+    """Where every staff login lands: the work waiting in the person's scope."""
+    return render(request, "networks/desk.html", {"tasks": staff_desk.tasks(request)})
