@@ -34,11 +34,10 @@ def tasks(request) -> list[Task]:
     return [
         Task(
             ngettext(
-                "%(count)d resource whose harvest failed this week",
-                "%(count)d resources whose harvest failed this week",
+                "resource whose harvest failed this week",
+                "resources whose harvest failed this week",
                 failed,
-            )
-            % {"count": failed},
+            ),
             failed,
             reverse("catalog:harvests"),
             urgent=True,

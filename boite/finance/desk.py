@@ -22,11 +22,10 @@ def tasks(request) -> list[Task]:
     return [
         Task(
             ngettext(
-                "%(count)d membership call invoiced and not yet paid",
-                "%(count)d membership calls invoiced and not yet paid",
+                "membership call invoiced and not yet paid",
+                "membership calls invoiced and not yet paid",
                 unpaid,
-            )
-            % {"count": unpaid},
+            ),
             unpaid,
             reverse("finance:home"),
         )

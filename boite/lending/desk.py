@@ -25,21 +25,21 @@ def tasks(request) -> list[Task]:
     return [
         Task(
             ngettext(
-                "%(count)d licence expires within %(months)d months",
-                "%(count)d licences expire within %(months)d months",
+                "licence expires within %(months)d months",
+                "licences expire within %(months)d months",
                 expiring,
             )
-            % {"count": expiring, "months": months},
+            % {"months": months},
             expiring,
             url,
         ),
         Task(
             ngettext(
-                "%(count)d licence has %(few)d loans left or fewer",
-                "%(count)d licences have %(few)d loans left or fewer",
+                "licence has %(few)d loans left or fewer",
+                "licences have %(few)d loans left or fewer",
                 running_low,
             )
-            % {"count": running_low, "few": FEW_LOANS_LEFT},
+            % {"few": FEW_LOANS_LEFT},
             running_low,
             url,
         ),

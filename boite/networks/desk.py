@@ -43,7 +43,7 @@ MENU = (
 
 @dataclass(frozen=True)
 class Task:
-    text: str  # a whole sentence with its count, already translated (ngettext)
+    text: str  # what is counted, in the singular or plural of its count (ngettext)
     count: int
     url: str
     urgent: bool = False

@@ -34,32 +34,29 @@ def tasks(request) -> list[Task]:
     return [
         Task(
             ngettext(
-                "%(count)d trial ends within a week without validation",
-                "%(count)d trials end within a week without validation",
+                "trial ends within a week without validation",
+                "trials end within a week without validation",
                 ending,
-            )
-            % {"count": ending},
+            ),
             ending,
             queue,
             urgent=True,
         ),
         Task(
             ngettext(
-                "%(count)d registration to validate",
-                "%(count)d registrations to validate",
+                "registration to validate",
+                "registrations to validate",
                 total,
-            )
-            % {"count": total},
+            ),
             total,
             queue,
         ),
         Task(
             ngettext(
-                "%(count)d membership expires within 30 days",
-                "%(count)d memberships expire within 30 days",
+                "membership expires within 30 days",
+                "memberships expire within 30 days",
                 renew,
-            )
-            % {"count": renew},
+            ),
             renew,
             queue,
         ),

@@ -26,11 +26,10 @@ def tasks(request) -> list[Task]:
     return [
         Task(
             ngettext(
-                "%(count)d professional event within 30 days",
-                "%(count)d professional events within 30 days",
+                "professional event within 30 days",
+                "professional events within 30 days",
                 soon,
-            )
-            % {"count": soon},
+            ),
             soon,
             reverse("pro:index"),
         )

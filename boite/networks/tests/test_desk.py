@@ -23,6 +23,18 @@ def _trial(library, email: str, ends_in_days: int) -> Patron:
     )
 
 
+def _tasks(page: str) -> list[tuple[str, str]]:
+    """The desk's tasks as (count, what) pairs."""
+    items = html.fromstring(page).xpath('//li[contains(@class, "desk-task")]')
+    return [
+        (
+            item.xpath('string(.//*[@class="desk-count"])'),
+            item.xpath('string(.//*[@class="desk-text"])'),
+        )
+        for item in items
+    ]
+
+
 def _menu_links(page: bytes) -> list[str]:
     return html.fromstring(page.decode()).xpath('//nav[@id="staff-nav"]//a/@href')
 
@@ -35,8 +47,8 @@ def test_the_desk_counts_the_librarians_own_registrations(
     _trial(lisieux_library, "c@example.org", 2)  # another library: not this desk's work
     login(client, librarian_bayeux)
     page = client.get("/gestion/").content.decode()
-    assert "2 inscriptions à valider" in page
-    assert "1 essai se termine dans la semaine sans validation" in page
+    assert ("2", "inscriptions à valider") in _tasks(page)
+    assert ("1", "essai se termine dans la semaine sans validation") in _tasks(page)
 
 
 def test_the_network_administrator_sees_the_whole_network(
@@ -46,7 +58,7 @@ def test_the_network_administrator_sees_the_whole_network(
     _trial(lisieux_library, "b@example.org", 20)
     _trial(caen_library, "c@example.org", 20)  # the other network
     login(client, admin_calvados)
-    assert "2 inscriptions à valider" in client.get("/gestion/").content.decode()
+    assert ("2", "inscriptions à valider") in _tasks(client.get("/gestion/").content.decode())
 
 
 def test_an_empty_desk_says_so(client, login, librarian_bayeux):
@@ -110,3 +122,29 @@ def test_the_portal_header_shows_staff_the_way_to_their_desk(client, login, libr
     login(client, librarian_bayeux)
     page = html.fromstring(client.get("/").content.decode())
     assert page.xpath('//header//a[@href="/gestion/"]')
+
+
+def test_a_staff_login_lands_on_the_desk(client, librarian_bayeux):
+    from conftest import PASSWORD
+
+    librarian_bayeux.set_password(PASSWORD)
+    librarian_bayeux.save()
+    form = client.get("/admin/login/")
+    assert 'name="next" value="/gestion/"' in form.content.decode()
+    answer = client.post(
+        "/admin/login/",
+        {"username": librarian_bayeux.username, "password": PASSWORD, "next": "/gestion/"},
+    )
+    assert answer.status_code == 302
+    assert answer["Location"] == "/gestion/"
+
+
+def test_a_login_sent_from_a_page_returns_to_it(client):
+    form = client.get("/admin/login/?next=/gestion/statistiques/")
+    assert 'name="next" value="/gestion/statistiques/"' in form.content.decode()
+
+
+def test_the_back_office_links_to_the_desk(client, login, admin_calvados):
+    login(client, admin_calvados)
+    page = html.fromstring(client.get("/admin/").content.decode())
+    assert page.xpath('//*[@id="user-tools"]//a[@href="/gestion/"]')
