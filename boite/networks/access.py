@@ -63,6 +63,12 @@ class StaffAccess:
             return Network.objects.all()
         return Network.objects.filter(pk__in=self.admin_network_ids)
 
+    def networks_worked_on(self) -> QuerySet[Network]:
+        """Networks where the person holds any role (all for a superuser)."""
+        if self.is_superuser:
+            return Network.objects.all()
+        return Network.objects.filter(pk__in=self.network_ids())
+
     def libraries(self) -> QuerySet[Library]:
         """Libraries whose objects the person may manage."""
         return self.scope(Library.objects.all(), library="pk", network="network")

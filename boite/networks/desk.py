@@ -56,6 +56,21 @@ class MenuEntry:
     current: bool
 
 
+@dataclass(frozen=True)
+class Visit:
+    """What the desk reads of a request — who, on which portal — for the e-mail digest,
+    which has no request."""
+
+    user: object
+    network: object
+    resolver_match: None = None
+
+
+def tasks_for(user, network) -> list[Task]:
+    """The desk of a person on one network's portal, outside any request."""
+    return tasks(Visit(user, network))  # type: ignore[arg-type]
+
+
 def tasks(request: HttpRequest) -> list[Task]:
     found: list[Task] = []
     for dotted in SECTIONS:
