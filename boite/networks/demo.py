@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.utils.text import slugify
 
+from boite.networks import outlines
 from boite.networks.communes import import_communes
 from boite.networks.models import (
     Authority,
@@ -24,6 +25,7 @@ from boite.networks.models import (
 )
 
 COMMUNES_CSV = Path(__file__).parent / "data" / "calvados-communes.csv"
+OUTLINES_CSV = Path(__file__).parent / "data" / "calvados-communes-outlines.csv"
 DEMO_PASSWORD = "demo-boite-2026"  # noqa: S105 — documented demo accounts, never in production
 
 # Communes of the Caen la Mer urban community (a selection of its 48 member communes).
@@ -187,6 +189,8 @@ def _staff(username: str, first: str, last: str, roles: list[tuple[str, Network,
 def load(stdout) -> None:
     report = import_communes(COMMUNES_CSV)
     stdout.write(f"communes: {report.created} created, {report.updated} updated")
+    drawn = outlines.import_outlines(outlines.read_csv(OUTLINES_CSV.read_bytes()))
+    stdout.write(f"commune outlines: {drawn.updated}")
     communes = {a.name: a for a in Authority.objects.filter(kind=Authority.Kind.COMMUNE)}
     population_year = 2021
 

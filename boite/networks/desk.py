@@ -35,6 +35,7 @@ MENU = (
     ("catalog:harvests", _("Catalogue")),
     ("lending:licences", _("PNB licences")),
     ("stats:dashboard", _("Statistics")),
+    ("stats:territory", _("Territory")),
     ("stats:reports", _("Usage reports (COUNTER)")),
     ("finance:home", _("Finance and governance")),
     ("pro:index", _("Professional space")),
