@@ -242,6 +242,9 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
+# A form refused for its CSRF token gets a page in the portal's words (templates/403_csrf.html).
+CSRF_FAILURE_VIEW = "boite.views.csrf_failure"
+
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"

@@ -14,7 +14,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from boite.lending import sync, tasks
-from boite.lending.access import VIEW_ROLES, may_manage_licences, network_for_licences
+from boite.lending.access import (
+    VIEW_ROLES,
+    may_manage_licences,
+    may_view_licences,
+    network_for_licences,
+)
 from boite.lending.distributors.base import DistributorError, DistributorNonsense
 from boite.lending.forms import LicenceFilterForm
 from boite.lending.models import EXPIRING_SOON_DAYS, DistributorAccount, Licence, SyncRun
@@ -71,6 +76,12 @@ def licence_list(request: HttpRequest) -> HttpResponse:
             "may_manage": may_manage_licences(request.user, network),
         },
     )
+
+
+# The staff menu shows the licences of the portal's network to those who may see them.
+licence_list.may_open = lambda request: may_view_licences(
+    request.user, getattr(request, "network", None)
+)
 
 
 @require_GET

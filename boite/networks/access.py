@@ -67,6 +67,12 @@ class StaffAccess:
             return Network.objects.all()
         return Network.objects.filter(pk__in=self.admin_network_ids)
 
+    def networks_worked_on(self) -> QuerySet[Network]:
+        """Networks where the person holds any role (all for a superuser)."""
+        if self.is_superuser:
+            return Network.objects.all()
+        return Network.objects.filter(pk__in=self.network_ids())
+
     def libraries(self) -> QuerySet[Library]:
         """Libraries whose objects the person may manage."""
         return self.scope(Library.objects.all(), library="pk", network="network")
@@ -153,19 +159,32 @@ def staff_required(*kinds: str):
     holding a role says nothing about *which* library's objects one may touch.
     """
 
+    def may_open(request) -> bool:
+        if not request.user.is_authenticated:
+            return False
+        access = staff_access(request.user)
+        return access.is_superuser or any(
+            kind in kinds if kinds else True for kind, _n, _l in access.roles
+        )
+
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            access = staff_access(request.user)
-            allowed = access.is_superuser or any(
-                kind in kinds if kinds else True for kind, _n, _l in access.roles
-            )
-            if not allowed:
+            if not may_open(request):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        # The staff menu asks the page's own guard whether to show its link.
+        wrapped.may_open = may_open
         return wrapped
 
     return decorator
+
+
+def may_open(view, request) -> bool:
+    """Whether the guard of a staff page admits this person (False for a page without
+    one: the menu never links to a page it cannot vouch for)."""
+    check = getattr(view, "may_open", None)
+    return bool(check and check(request))

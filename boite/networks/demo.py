@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.text import slugify
 
+from boite.networks import outlines
 from boite.networks.communes import import_communes
 from boite.networks.models import (
     Authority,
@@ -27,6 +28,7 @@ from boite.networks.models import (
 )
 
 COMMUNES_CSV = Path(__file__).parent / "data" / "calvados-communes.csv"
+OUTLINES_CSV = Path(__file__).parent / "data" / "calvados-communes-outlines.csv"
 DEMO_PASSWORD = "demo-boite-2026"  # noqa: S105 — documented demo accounts, never in production
 
 # The staff accounts, as `load_demo` lists them once the demo is loaded (all with
@@ -222,6 +224,7 @@ def shared_owner() -> Network | None:
 
 def load(stdout) -> None:
     report = import_communes(COMMUNES_CSV)
+    outlines.import_outlines(outlines.read_csv(OUTLINES_CSV.read_bytes()))
     communes = {a.name: a for a in Authority.objects.filter(kind=Authority.Kind.COMMUNE)}
     population_year = 2021
 

@@ -56,6 +56,8 @@ class Authority(models.Model):
     )
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    # Simplified boundary for the territory map (boite.networks.outlines), not edited by hand.
+    outline = models.TextField(_("outline"), blank=True, editable=False)
 
     class Meta:
         verbose_name = _("local authority")

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.db import models
 from django.db.models import Q
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from boite.lib.crypto import secret_fields
@@ -46,6 +48,13 @@ class BoiteAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and staff_access(request.user).is_staff
+
+    def login(self, request: HttpRequest, extra_context=None):
+        # Every staff login lands on the desk (/gestion/), unless a page sent it here.
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            request.GET = request.GET.copy()
+            request.GET[REDIRECT_FIELD_NAME] = reverse("networks:desk")
+        return super().login(request, extra_context)
 
 
 class ScopedModelAdmin(admin.ModelAdmin):

@@ -3,9 +3,12 @@
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from boite.lib.pagecache import anonymous_page_cache
+from boite.networks import desk as staff_desk
+from boite.networks import icons
+from boite.networks.access import staff_required
 from boite.networks.models import Library
 
 _LIBRARIES_PER_PAGE = 24
@@ -66,3 +69,26 @@ def theme_css(request: HttpRequest) -> HttpResponse:
     response = render(request, "networks/theme.css", content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico: monitors and browsers ask every site for it."""
+    response = HttpResponse(icons.favicon(request.network), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_safe
+def touch_icon(request: HttpRequest) -> HttpResponse:
+    """The icon a phone puts on its home screen for the portal."""
+    response = HttpResponse(icons.touch_icon(request.network), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@staff_required()
+@require_safe
+def desk(request: HttpRequest) -> HttpResponse:
+    """Where every staff login lands: the work waiting in the person's scope."""
+    return render(request, "networks/desk.html", {"tasks": staff_desk.tasks(request)})

@@ -326,3 +326,51 @@ class ImportForm(forms.Form):
         self.fields["library"].queryset = libraries
         if libraries.count() == 1:
             self.fields["library"].initial = libraries.first()
+
+
+class QueueFilterForm(forms.Form):
+    """How the validation queue is sorted and narrowed (GET: a link keeps the view)."""
+
+    SORTS = {
+        "trial": ("trial_ends_on", "registered_at", "pk"),
+        "registered": ("registered_at", "pk"),
+        "name": ("search_text", "pk"),
+        "library": ("home_library__name", "trial_ends_on", "pk"),
+    }
+
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("trial", _("end of the trial, soonest first")),
+            ("registered", _("registration date, oldest first")),
+            ("name", _("name")),
+            ("library", _("library")),
+        ],
+    )
+    library = forms.ModelChoiceField(
+        label=_("Library"), required=False, queryset=None, empty_label=_("all my libraries")
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            ("", _("every waiting registration")),
+            (Patron.State.TRIAL, _("in trial")),
+            (Patron.State.AWAITING, _("trial over, awaiting validation")),
+        ],
+    )
+
+    def __init__(self, *args, libraries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["library"].queryset = libraries
+        if libraries.count() < 2:
+            del self.fields["library"]  # one library: nothing to choose
+
+    def apply(self, patrons):
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("library"):
+            patrons = patrons.filter(home_library=data["library"])
+        if data.get("state"):
+            patrons = patrons.filter(state=data["state"])
+        return patrons.order_by(*self.SORTS[data.get("sort") or "trial"])

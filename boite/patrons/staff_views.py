@@ -10,10 +10,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from boite.lib import documents
@@ -26,6 +28,7 @@ from boite.patrons.forms import (
     ChangeLibraryForm,
     DocumentForm,
     ImportForm,
+    QueueFilterForm,
     ReasonForm,
     RenewForm,
 )
@@ -33,6 +36,7 @@ from boite.patrons.models import Patron
 
 ROLES = (StaffRole.Kind.LIBRARY_STAFF, StaffRole.Kind.NETWORK_ADMIN)
 PER_PAGE = 50
+URGENT_DAYS = 3  # a trial ending within these days is flagged in the queue
 SEARCH_LIMIT = 50
 _IMPORT_SESSION_KEY = "patrons_import"
 
@@ -69,9 +73,93 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": None,
         }
         return render(request, "patrons/staff/queue.html", context)
-    patrons = patrons.awaiting_validation().order_by("registered_at", "pk")
-    page = Paginator(patrons, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "patrons/staff/queue.html", {"page": page, "results": None, "query": ""})
+    return _render_queue(request, request.GET)
+
+
+def _render_queue(
+    request: HttpRequest, filters, *, typed: dict | None = None, errors: dict | None = None
+) -> HttpResponse:
+    """The validation queue: waiting registrations of the person's libraries, each row with
+    its card-number field, so that validating is typing (or scanning) a card and Enter."""
+    access = staff_access(request.user)
+    form = QueueFilterForm(filters, libraries=access.libraries().order_by("name"))
+    patrons = form.apply(
+        scoped_patrons(request).awaiting_validation().select_related("user", "home_library")
+    )
+    page = Paginator(patrons, PER_PAGE).get_page(filters.get("page"))
+    today = timezone.localdate()
+    typed, errors = typed or {}, errors or {}
+    rows = [
+        {
+            "patron": patron,
+            "days_left": (patron.trial_ends_on - today).days if patron.trial_ends_on else None,
+            "card": typed.get(patron.pk, patron.card_number),
+            "error": errors.get(patron.pk, ""),
+        }
+        for patron in page
+    ]
+    context = {
+        "page": page,
+        "rows": rows,
+        "filter_form": form,
+        "filters": filters.urlencode() if hasattr(filters, "urlencode") else "",
+        "results": None,
+        "query": "",
+        "summary": [(row["patron"], row["error"]) for row in rows if row["error"]]
+        + ([(None, errors["_"])] if "_" in errors else []),
+        "urgent_days": URGENT_DAYS,
+    }
+    return render(request, "patrons/staff/queue.html", context, status=400 if errors else 200)
+
+
+@staff_required(*ROLES)
+@require_POST
+def validate_from_queue(request: HttpRequest) -> HttpResponse:
+    """Validate from the queue: the row whose button was pressed, or — Enter, or the
+    « validate every typed card » button — every row whose card number was typed."""
+    filters = QueryDict(request.POST.get("filters", ""), mutable=True)
+    button = request.POST.get("validate", "all")
+    typed = {}
+    for key, value in request.POST.items():
+        if key.startswith("card-") and key[5:].isdigit() and value.strip():
+            typed[int(key[5:])] = value.strip()
+    wanted = (
+        typed if button == "all" else {pk: card for pk, card in typed.items() if str(pk) == button}
+    )
+    if not wanted:
+        row = int(button) if button.isdigit() else "_"
+        return _render_queue(request, filters, errors={row: _("Type the card number first.")})
+    patrons = {
+        p.pk: p for p in scoped_patrons(request).awaiting_validation().filter(pk__in=list(wanted))
+    }
+    errors, done = {}, []
+    for pk, card in wanted.items():
+        patron = patrons.get(pk)
+        if patron is None:
+            continue  # not (or no longer) in this person's queue: nothing to do
+        form = ApproveForm(
+            {"card_number": card, "expires_on": patron.default_expiry()}, patron=patron
+        )
+        if form.is_valid():
+            services.approve(patron, actor=request.user, request=request, **form.cleaned_data)
+            done.append(patron)
+        else:
+            errors[pk] = " ".join(e for field in form.errors.values() for e in field)
+    if done:
+        messages.success(
+            request,
+            ngettext(
+                "Registration validated: %(names)s.",
+                "%(count)d registrations validated: %(names)s.",
+                len(done),
+            )
+            % {"count": len(done), "names": ", ".join(p.full_name for p in done)},
+        )
+    if errors:
+        return _render_queue(request, filters, typed=typed, errors=errors)
+    filters.pop("page", None)
+    query = f"?{filters.urlencode()}" if filters else ""
+    return redirect(f"{reverse('patrons:staff_queue')}{query}")
 
 
 @staff_required(*ROLES)
@@ -123,6 +211,20 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, patron, approve_form=form)
     services.approve(patron, actor=request.user, request=request, **form.cleaned_data)
+    if request.POST.get("and_next"):
+        following = (
+            QueueFilterForm({}, libraries=staff_access(request.user).libraries())
+            .apply(scoped_patrons(request).awaiting_validation())
+            .exclude(pk=patron.pk)
+            .first()
+        )
+        messages.success(
+            request, _("The registration of %(name)s is validated.") % {"name": patron.full_name}
+        )
+        if following is None:
+            messages.info(request, _("Nobody else is waiting for validation."))
+            return redirect("patrons:staff_queue")
+        return redirect("patrons:staff_detail", pk=following.pk)
     return _done(request, patron, _("The registration is validated."))
 
 

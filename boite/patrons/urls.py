@@ -30,6 +30,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("gestion/usagers/", staff_views.queue, name="staff_queue"),
+    path("gestion/usagers/valider/", staff_views.validate_from_queue, name="staff_validate"),
     path("gestion/usagers/export.csv", staff_views.export, name="staff_export"),
     path("gestion/usagers/import/", staff_views.import_patrons, name="staff_import"),
     path("gestion/usagers/<int:pk>/", staff_views.detail, name="staff_detail"),

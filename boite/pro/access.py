@@ -52,16 +52,23 @@ def pro_required(*, write: bool = False):
     """Views of /pro/: anonymous visitors go to the login page; people who are not staff
     of the portal's network (or not writers, with write=True) get a 403."""
 
+    check = can_write if write else is_member
+
+    def may_open(request) -> bool:
+        return request.user.is_authenticated and check(
+            request.user, getattr(request, "network", None)
+        )
+
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            check = can_write if write else is_member
-            if not check(request.user, request.network):
+            if not may_open(request):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
+        wrapped.may_open = may_open  # for the staff menu
         return wrapped
 
     return decorator

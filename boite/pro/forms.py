@@ -78,7 +78,7 @@ class CommentForm(forms.ModelForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ["weekly_digest"]
+        fields = ["weekly_digest", "desk_digest"]
 
 
 class DateTimeInput(forms.DateTimeInput):

@@ -145,6 +145,23 @@ class Profile(models.Model):
         help_text=_("Every Monday morning, an e-mail listing the posts of the past week."),
     )
     last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class DeskDigest(models.TextChoices):
+        NEVER = "never", _("never")
+        DAILY = "daily", _("every morning")
+        WEEKLY = "weekly", _("every Monday morning")
+
+    desk_digest = models.CharField(
+        _("what is waiting on my desk, by e-mail"),
+        max_length=6,
+        choices=DeskDigest.choices,
+        default=DeskDigest.NEVER,
+        help_text=_(
+            "Registrations to validate, failed harvests, licences running out… as the desk "
+            "shows them; no e-mail when nothing is waiting."
+        ),
+    )
+    last_desk_digest_on = models.DateField(null=True, blank=True, editable=False)
     feed_token = models.CharField(
         _("private feed key"), max_length=64, unique=True, null=True, blank=True, editable=False
     )

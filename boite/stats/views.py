@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_safe
 
 from boite.lib import documents
 from boite.networks.access import staff_access, staff_required
 from boite.networks.models import StaffRole
 from boite.stats import report as yearly
+from boite.stats import territory as territory_figures
 from boite.stats.counter import ReportError, import_report
 from boite.stats.figures import Scope, table_for, tables_for, visible_networks
 from boite.stats.forms import DashboardForm, ReportUploadForm
@@ -163,3 +169,108 @@ def yearly_report_odt(request: HttpRequest, year: int) -> HttpResponse:
     return documents.download(
         yearly.as_odt(report), slugify(f"resultats-{year}-{name}") + ".odt", documents.ODT_TYPE
     )
+
+
+_TERRITORY_ROLES = (Kind.NETWORK_ADMIN, Kind.FINANCE)
+
+
+def _get_network_for_territory(request: HttpRequest):
+    """The portal's network, when the person administers it or keeps its finances."""
+    network = getattr(request, "network", None)
+    access = staff_access(request.user)
+    if network is None or not any(access.has_role(kind, network) for kind in _TERRITORY_ROLES):
+        raise PermissionDenied
+    return network
+
+
+@staff_required(*_TERRITORY_ROLES)
+@require_safe
+def territory(request: HttpRequest) -> HttpResponse:
+    """The network's communes: membership, fee, patrons per 1 000 inhabitants, usage —
+    as a sortable table, a map, and a CSV/XLSX download of the same table."""
+    network = _get_network_for_territory(request)
+    this_year = timezone.localdate().year
+    try:
+        year = min(max(int(request.GET.get("annee", this_year)), 2000), this_year)
+    except ValueError:
+        year = this_year
+    key = request.GET.get("tri", "name")
+    key = key if key in territory_figures.SORTS else "name"
+    descending = request.GET.get("ordre") == "desc"
+    everything = territory_figures.rows(network, year)
+    shown = request.GET.get("communes", "")
+    shown = shown if shown in territory_figures.SHOWN else ""
+    found = territory_figures.sorted_rows(
+        [row for row in everything if territory_figures.SHOWN[shown](row)], key, descending
+    )
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        return documents.tabular_download(
+            [str(label) for _key, label in _TERRITORY_COLUMNS] + [str(_("Libraries"))],
+            (
+                [
+                    row.name,
+                    row.population,
+                    _("yes") if row.member else _("no"),
+                    row.fee,
+                    row.patrons,
+                    row.per_thousand,
+                    row.openings,
+                    row.loans,
+                    row.fee_per_patron,
+                    ", ".join(row.libraries),
+                ]
+                for row in found
+            ),
+            fmt=fmt,
+            filename=f"territoire-{slugify(network.name)}-{year}",
+            sheet=str(_("Territory")),
+        )
+    shapes, height, bounds = territory_figures.map_of(everything)
+    members = [row for row in everything if row.member]
+    context = {
+        "network": network,
+        "year": year,
+        "years": range(this_year, this_year - 5, -1),
+        "rows": found,
+        "shown": shown,
+        "others": sorted({row.served_by for row in everything if row.served_by}),
+        "columns": _TERRITORY_COLUMNS,
+        "sort": key,
+        "descending": descending,
+        "shapes": shapes,
+        "map_height": height,
+        "legend": _legend(bounds),
+        "summary": {
+            "communes": len(everything),
+            "members": len(members),
+            "population": sum(r.population for r in everything),
+            "member_population": sum(r.population for r in members),
+            "patrons": sum(r.patrons for r in everything),
+        },
+    }
+    return render(request, "stats/territory.html", context)
+
+
+_TERRITORY_COLUMNS = [
+    ("name", _lazy("Commune")),
+    ("population", _lazy("Population")),
+    ("member", _lazy("Member")),
+    ("fee", _lazy("Fee (€)")),
+    ("patrons", _lazy("Registered patrons")),
+    ("per_thousand", _lazy("Patrons per 1 000 inhabitants")),
+    ("openings", _lazy("Openings")),
+    ("loans", _lazy("Loans")),
+    ("fee_per_patron", _lazy("Fee per patron (€)")),
+]
+
+
+def _legend(bounds: list[float]) -> list[tuple[int, str]]:
+    """(class, label) for each colour of the map: « ≤ 3 », « 3 – 7 », …, « > 12 »."""
+    if not bounds:
+        return []
+    shown = [number_format(bound) for bound in bounds]
+    labels = [_("up to %(value)s") % {"value": shown[0]}]
+    labels += [f"{low} – {high}" for low, high in pairwise(shown)]
+    labels.append(_("over %(value)s") % {"value": shown[-1]})
+    return list(enumerate(labels))

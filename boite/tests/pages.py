@@ -150,6 +150,8 @@ NOT_PAGES: dict[str, str] = {
     "healthz": "JSON health check for load balancers",
     "set_language": "POST-only language switch, redirects",
     "networks:theme_css": "stylesheet",
+    "networks:favicon": "icon for browsers and monitors",
+    "networks:touch_icon": "icon for phones' home screens",
     "api": "JSON API, checked by schemathesis against its OpenAPI",
     "admin": "Django's own admin, audited upstream; staff pages of Boîte live in /gestion/",
     "javascript-catalog": "script",

@@ -235,3 +235,43 @@ def test_keyboard_only_borrow_then_return_from_the_patron_space(
     loan.refresh_from_db()
     assert loan.state == Loan.State.RETURNED
     assert not demo_portal.dilicom.loan(str(loan.uuid)).is_open
+
+
+def test_keyboard_only_twenty_validations_in_at_most_25_actions(
+    page, browser_login, bayeux_library, librarian_bayeux
+):
+    """Twenty registrations validated from the queue: the first card field has the focus,
+    each card is typed (or scanned — a scanner types the digits and Enter) and Enter sends
+    it; the next registration's field has the focus again. Actions are counted: each
+    typed card with its Enter counts one, like a scan; every other key counts one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from boite.patrons.factories import make_patron
+
+    today = timezone.localdate()
+    for n in range(20):
+        make_patron(
+            bayeux_library,
+            state=Patron.State.TRIAL,
+            email=f"essai{n}@example.org",
+            last_name=f"Essai{n:02d}",
+            trial_ends_on=today + timedelta(days=1 + n),
+        )
+    browser_login(librarian_bayeux)
+    page.goto("/gestion/usagers/")
+    actions = 0
+    for n in range(20):
+        focused = page.evaluate("document.activeElement.id")
+        assert focused.startswith("card-"), f"after {n} validations the focus is on « {focused} »"
+        page.keyboard.type(f"BAY-{n:04d}")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        actions += 1
+        expect(page.get_by_role("status")).to_contain_text("Inscription validée")
+    assert actions <= 25
+    expect(page.get_by_text("Personne : toutes les inscriptions sont validées.")).to_be_visible()
+    assert set(
+        Patron.objects.filter(home_library=bayeux_library).values_list("state", flat=True)
+    ) == {Patron.State.ACTIVE}

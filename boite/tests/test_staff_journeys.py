@@ -9,6 +9,7 @@ a registration: test_keyboard.py and boite/patrons/tests/test_browser.py.)"""
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -120,6 +121,7 @@ def test_network_admin_harvests_a_resource_and_reads_the_result(
         category=Category.PRESS,
         harvest_format="csv",
         harvest_source=f"{base}/catalogue.csv",
+        owner=calvados,
     )
     cafeyn.networks.set([calvados])
 
@@ -148,7 +150,9 @@ def test_network_admin_harvests_a_resource_and_reads_the_result(
         admin_calvados,
     )
 
-    # The titles are in the portal's search at once.
+    # The titles are in the portal's search at once (staff pages have no catalogue
+    # search: the public portal has).
+    page.get_by_role("link", name="Portail public").click()
     page.get_by_label("Recherche rapide").fill("Ouest-France")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text("1 résultat")
@@ -172,3 +176,24 @@ def test_network_admin_harvests_a_resource_and_reads_the_result(
     expect(runs.get_by_role("row")).to_have_count(3)  # header + 2 runs
     expect(runs.get_by_role("row").nth(1)).to_contain_text("échoué")
     expect(runs.get_by_role("row").nth(2)).to_contain_text("réussi")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", ["librarian_bayeux", "admin_calvados", "finance_officer"])
+def test_each_roles_first_screen_after_login_is_its_desk(request, page, persona):
+    from playwright.sync_api import expect
+
+    from conftest import PASSWORD
+
+    user = request.getfixturevalue(persona)
+    user.set_password(PASSWORD)
+    user.save()
+    page.goto("/admin/login/")
+    page.get_by_label("Nom d’utilisateur").fill(user.username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Mot de passe").press("Enter")
+    expect(page).to_have_url(re.compile(r"/gestion/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon bureau")
+    menu = page.get_by_role("navigation", name="Espace de gestion")
+    expect(menu.get_by_role("link", name="Mon bureau")).to_have_attribute("aria-current", "page")

@@ -98,7 +98,7 @@ def test_the_weekly_digest_goes_to_those_who_asked(
         published_at=timezone.now() - timedelta(days=30),
     )
     login(client, librarian_lisieux)
-    client.post(reverse("pro:profile"), {"weekly_digest": "on"})
+    client.post(reverse("pro:profile"), {"weekly_digest": "on", "desk_digest": "never"})
     Profile.objects.create(user=librarian_caen, weekly_digest=True)
     Profile.objects.create(user=librarian_bayeux, weekly_digest=False)
     with on_commit(execute=True):
