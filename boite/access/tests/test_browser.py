@@ -19,20 +19,26 @@ def _log_in(page, live_server, user) -> None:
     )
 
 
+def _cas_connector(network, provider) -> Connector:
+    """The network's CAS connector for the fake provider, validated as the admin would."""
+    connector = Connector(
+        network=network,
+        name="Fournisseur CAS",
+        kind="cas",
+        settings={
+            "url": provider.origin + "/start",
+            "services": [provider.service],
+            "attributes": ["card_number"],
+        },
+    )
+    connector.full_clean()
+    connector.save()
+    return connector
+
+
 def test_a_patron_lands_recognised_on_a_cas_provider(page, live_server, patron, calvados):
     with FakeCasProvider(live_server.url) as provider:
-        connector = Connector(
-            network=calvados,
-            name="Fournisseur CAS",
-            kind="cas",
-            settings={
-                "url": provider.origin + "/start",
-                "services": [provider.service],
-                "attributes": ["card_number"],
-            },
-        )
-        connector.full_clean()
-        connector.save()
+        _cas_connector(calvados, provider)
         _log_in(page, live_server, patron)
         page.goto(provider.origin + "/start")
         expect(page.get_by_role("heading", level=1)).to_have_text("recognised as 14000123456")
@@ -48,18 +54,7 @@ def test_an_anonymous_patron_logs_in_on_the_portal_for_a_cas_provider(
     """The provider starts the login: the patron, not yet logged in, lands on the
     portal's patron login, which names the provider, and comes back recognised."""
     with FakeCasProvider(live_server.url) as provider:
-        connector = Connector(
-            network=calvados,
-            name="Fournisseur CAS",
-            kind="cas",
-            settings={
-                "url": provider.origin + "/start",
-                "services": [provider.service],
-                "attributes": ["card_number"],
-            },
-        )
-        connector.full_clean()
-        connector.save()
+        _cas_connector(calvados, provider)
         page.goto(provider.origin + "/start")
         assert "/connexion/" in page.url and "/admin/" not in page.url
         expect(page.get_by_role("heading", level=1)).to_have_text(
